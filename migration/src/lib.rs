@@ -1,0 +1,18 @@
+//! Schema migrations for authgraph. `Migrator::up` runs at startup (`serve`) and from
+//! `migrate`; every migration must work unchanged on SQLite and PostgreSQL.
+
+#![forbid(unsafe_code)]
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_create_tables;
+
+/// The ordered list of every migration of the project.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_create_tables::Migration)]
+    }
+}

@@ -1,0 +1,5 @@
+//! Security primitives: password hashing, password rules, token formats.
+
+pub mod password;
+pub mod policy;
+pub mod tokens;

@@ -1,0 +1,5 @@
+//! HTTP plumbing shared by every route: credentials, health, metrics.
+
+pub mod credentials;
+pub mod health;
+pub mod metrics;

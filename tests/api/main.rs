@@ -1,0 +1,18 @@
+//! The one integration-test binary: black-box tests of authgraph over HTTP
+//! (and of the `authgraph` binary), each against its own fresh database.
+//!
+//! Run against PostgreSQL by setting TEST_DATABASE_URL, e.g.
+//! `TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo test`;
+//! otherwise each test uses a temporary SQLite file. TEST_LOG=1 prints the
+//! server's tracing output.
+
+mod admin;
+mod cli;
+mod groups;
+mod helpers;
+mod http;
+mod login;
+mod me;
+mod register;
+mod tokens;
+mod users;
