@@ -116,6 +116,33 @@ pub struct Settings {
     #[arg(long, env = "AUTHGRAPH_DB_ACQUIRE_TIMEOUT", default_value_t = 5)]
     pub db_acquire_timeout_secs: u64,
 
+    /// Legacy REST APIs to serve (comma list of djoser, simplejwt, conjugator, cookie,
+    /// users_service).
+    #[arg(
+        long,
+        env = "AUTHGRAPH_LEGACY_APIS",
+        value_delimiter = ',',
+        default_value = "djoser,simplejwt,conjugator,cookie,users_service"
+    )]
+    pub legacy_apis: Vec<String>,
+
+    /// Mark auth cookies `Secure` (turn off only for local development over plain http).
+    #[arg(long, env = "AUTHGRAPH_COOKIE_SECURE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub cookie_secure: bool,
+
+    /// Origins (scheme://host[:port]) allowed to make cookie-authenticated writes and CORS
+    /// requests, comma-separated. The server's own origin is always allowed.
+    #[arg(long, env = "AUTHGRAPH_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
+    /// Largest profile picture, in bytes.
+    #[arg(long, env = "AUTHGRAPH_MEDIA_MAX_BYTES", default_value_t = 5 * 1024 * 1024)]
+    pub media_max_bytes: usize,
+
+    /// Largest profile picture width or height, in pixels.
+    #[arg(long, env = "AUTHGRAPH_MEDIA_MAX_PIXELS", default_value_t = 4096)]
+    pub media_max_pixels: u32,
+
     /// Log format.
     #[arg(long, env = "AUTHGRAPH_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -178,5 +205,8 @@ mod tests {
         assert_eq!(settings.argon2_memory_kib, 19_456);
         assert_eq!(settings.access_token_ttl_secs, 900);
         assert!(settings.graphiql);
+        assert_eq!(settings.legacy_apis.len(), 5);
+        assert!(settings.cookie_secure);
+        assert!(settings.allowed_origins.is_empty());
     }
 }

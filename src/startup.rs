@@ -21,7 +21,7 @@ use crate::config::Settings;
 use crate::http::metrics::Metrics;
 use crate::service::Services;
 use crate::state::AppState;
-use crate::{db, graphql, http, secret};
+use crate::{db, graphql, http, rest, secret};
 
 /// Largest request body accepted, in bytes.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -87,6 +87,10 @@ pub async fn build_services(
         refresh_ttl: Duration::from_secs(settings.refresh_token_ttl_secs),
         open_user_directory: settings.open_user_directory,
         media_dir: settings.media_dir.clone(),
+        image_limits: crate::media::ImageLimits {
+            max_bytes: settings.media_max_bytes,
+            max_pixels_per_side: settings.media_max_pixels,
+        },
     })
 }
 
@@ -101,7 +105,13 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(http::health::healthz))
         .route("/readyz", get(http::health::readyz))
         .route("/metrics", get(http::metrics::metrics))
+        .merge(rest::routes(&state.settings))
+        .fallback(rest::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::csrf::guard,
+        ))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

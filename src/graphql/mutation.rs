@@ -56,6 +56,7 @@ impl AccountMutation {
             },
             codename: input.codename,
             group_ids: parse_ids("group_ids", input.group_ids)?,
+            profile_pic: None,
         };
         Ok(User(
             accounts::register(services, registration).await.gql()?,
@@ -79,7 +80,7 @@ impl AccountMutation {
             name,
             password: SecretString::from(input.password),
         };
-        let (user, tokens) = accounts::login(services, credentials, &extras.client)
+        let (user, tokens) = accounts::login(services, credentials, &extras.client, false)
             .await
             .gql()?;
         Ok(payload(user, tokens))

@@ -265,6 +265,8 @@ impl From<UpdateMeInput> for accounts::ProfileChanges {
                 full_name: input.full_name,
             },
             codename: patch(input.codename),
+            profile_pic: Patch::Keep,
+            password: None,
         }
     }
 }
@@ -281,6 +283,8 @@ impl From<UpdateUserInput> for accounts::AdminChanges {
                     full_name: input.full_name,
                 },
                 codename: patch(input.codename),
+                profile_pic: Patch::Keep,
+                password: None,
             },
             is_active: input.is_active,
             is_admin: input.is_admin,

@@ -39,6 +39,8 @@ pub struct Registration {
     pub codename: Option<String>,
     /// Groups to join; each must be open to self-registration.
     pub group_ids: Vec<i64>,
+    /// Profile picture (raw upload), checked by content.
+    pub profile_pic: Option<Vec<u8>>,
 }
 
 /// How a login names the account.
@@ -70,6 +72,11 @@ pub struct ProfileChanges {
     pub names: NameInput,
     /// New codename, or clear it.
     pub codename: Patch<String>,
+    /// New profile picture (raw upload), or delete it.
+    pub profile_pic: Patch<Vec<u8>>,
+    /// New password, without the old one (one legacy API allows this for the signed-in
+    /// user); checked against the rules, and every other session ends.
+    pub password: Option<SecretString>,
 }
 
 /// What an admin may change on any account.
@@ -168,6 +175,11 @@ pub async fn register(svc: &Services, registration: Registration) -> ServiceResu
     {
         errors.extend("password", messages);
     }
+    if let Some(bytes) = &registration.profile_pic {
+        if let Err(error) = crate::media::inspect(bytes, &svc.image_limits) {
+            errors.add("profile_pic", error.to_string());
+        }
+    }
     check_open_groups(svc, &registration.group_ids, &mut errors).await?;
     if let Some(username) = &username {
         if username_taken(svc, &username.key, None).await? {
@@ -188,6 +200,51 @@ pub async fn register(svc: &Services, registration: Registration) -> ServiceResu
     };
 
     let password_hash = svc.hasher.hash(registration.password).await?;
+    let picture = match &registration.profile_pic {
+        Some(bytes) => Some(store_picture(svc, bytes).await?),
+        None => None,
+    };
+    let created = insert_user(
+        svc,
+        username,
+        email,
+        (first, last),
+        codename,
+        password_hash,
+        picture.clone(),
+        &registration.group_ids,
+    )
+    .await;
+    if created.is_err() {
+        if let Some(name) = &picture {
+            crate::media::remove(&svc.media_dir, name).await;
+        }
+    }
+    let created = created?;
+    tracing::info!(user_id = created.id, "user registered");
+    Ok(created)
+}
+
+async fn store_picture(svc: &Services, bytes: &[u8]) -> ServiceResult<String> {
+    crate::media::store(&svc.media_dir, bytes, &svc.image_limits)
+        .await
+        .map_err(|error| match error {
+            crate::media::ImageError::Io(io) => ServiceError::internal(io),
+            other => ServiceError::field("profile_pic", other.to_string()),
+        })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_user(
+    svc: &Services,
+    username: Username,
+    email: Option<Email>,
+    (first, last): (String, String),
+    codename: Option<String>,
+    password_hash: String,
+    profile_pic: Option<String>,
+    group_ids: &[i64],
+) -> ServiceResult<user::Model> {
     let now = Utc::now();
     let txn = svc.db.begin().await?;
     let row = user::ActiveModel {
@@ -198,7 +255,7 @@ pub async fn register(svc: &Services, registration: Registration) -> ServiceResu
         first_name: Set(first),
         last_name: Set(last),
         codename: Set(codename),
-        profile_pic: Set(None),
+        profile_pic: Set(profile_pic),
         is_active: Set(true),
         is_admin: Set(false),
         password_hash: Set(password_hash),
@@ -211,14 +268,11 @@ pub async fn register(svc: &Services, registration: Registration) -> ServiceResu
         .insert(&txn)
         .await
         .map_err(|e| on_unique_violation(e, USER_UNIQUE_RULES))?;
-    if !registration.group_ids.is_empty() {
-        let memberships = registration
-            .group_ids
-            .iter()
-            .map(|group_id| user_group::ActiveModel {
-                user_id: Set(created.id),
-                group_id: Set(*group_id),
-            });
+    if !group_ids.is_empty() {
+        let memberships = group_ids.iter().map(|group_id| user_group::ActiveModel {
+            user_id: Set(created.id),
+            group_id: Set(*group_id),
+        });
         user_group::Entity::insert_many(memberships)
             .on_conflict(
                 OnConflict::columns([user_group::Column::UserId, user_group::Column::GroupId])
@@ -229,7 +283,6 @@ pub async fn register(svc: &Services, registration: Registration) -> ServiceResu
             .await?;
     }
     txn.commit().await?;
-    tracing::info!(user_id = created.id, "user registered");
     Ok(created)
 }
 
@@ -331,14 +384,16 @@ pub async fn check_credentials(
     Ok(user)
 }
 
-/// Logs in for a JWT session: an access token and a refresh token.
+/// Logs in for a JWT session: an access token and a refresh token, plus a legacy token for
+/// the same session with `with_legacy` (for legacy routes that answer both).
 pub async fn login(
     svc: &Services,
     credentials: Credentials,
     client: &ClientInfo,
+    with_legacy: bool,
 ) -> ServiceResult<(user::Model, IssuedTokens)> {
     let user = check_credentials(svc, credentials).await?;
-    let tokens = sessions::start_jwt_session(svc, &svc.db, user.id, client, Utc::now()).await?;
+    let tokens = sessions::start_jwt_session(svc, &svc.db, user.id, client, with_legacy).await?;
     tracing::info!(user_id = user.id, session_id = %tokens.session_id, "login");
     Ok((user, tokens))
 }
@@ -422,11 +477,14 @@ pub async fn update_me(
     changes: ProfileChanges,
 ) -> ServiceResult<user::Model> {
     let principal = auth.require()?;
+    let mut changes = changes;
+    let password = changes.password.take();
     apply_changes(
         svc,
         principal.user.clone(),
         AdminChanges {
             profile: changes,
+            password,
             ..Default::default()
         },
         principal,
@@ -506,15 +564,29 @@ async fn apply_changes(
     if let Some(password) = &changes.password {
         check_password(svc, "password", password, &target, &mut errors);
     }
+    if let Patch::Set(bytes) = &profile.profile_pic {
+        if let Err(error) = crate::media::inspect(bytes, &svc.image_limits) {
+            errors.add("profile_pic", error.to_string());
+        }
+    }
     errors.into_result()?;
 
     let new_hash = match changes.password {
         Some(password) => Some(svc.hasher.hash(password).await?),
         None => None,
     };
-    let target_id = target.id;
+    let new_picture = match &profile.profile_pic {
+        Patch::Set(bytes) => Some(store_picture(svc, bytes).await?),
+        _ => None,
+    };
+    let old_picture = target.profile_pic.clone();
     let was_active = target.is_active;
     let mut row = target.into_active_model();
+    match (&profile.profile_pic, &new_picture) {
+        (Patch::Set(_), Some(name)) => row.profile_pic = Set(Some(name.clone())),
+        (Patch::Clear, _) => row.profile_pic = Set(None),
+        _ => {}
+    }
     if let Some(username) = username {
         row.username = Set(username.display);
         row.username_key = Set(username.key);
@@ -552,20 +624,88 @@ async fn apply_changes(
         row.password_hash = Set(hash);
     }
     row.updated_at = Set(Utc::now());
+    let saved = save_changes(svc, row, was_active, password_changed, actor).await;
+    let orphan = match &saved {
+        Ok(updated) if updated.profile_pic != old_picture => old_picture,
+        Ok(_) => None,
+        // The row was not changed: the new file is the orphan.
+        Err(_) => new_picture,
+    };
+    if let Some(name) = orphan {
+        crate::media::remove(&svc.media_dir, &name).await;
+    }
+    saved
+}
+
+async fn save_changes(
+    svc: &Services,
+    row: user::ActiveModel,
+    was_active: bool,
+    password_changed: bool,
+    actor: &Principal,
+) -> ServiceResult<user::Model> {
     let txn = svc.db.begin().await?;
     let updated = row
         .update(&txn)
         .await
         .map_err(|e| on_unique_violation(e, USER_UNIQUE_RULES))?;
     if was_active && !updated.is_active {
-        sessions::revoke_user_sessions(&txn, target_id, None, RevokeReason::Deactivated).await?;
+        sessions::revoke_user_sessions(&txn, updated.id, None, RevokeReason::Deactivated).await?;
     }
     if password_changed {
-        let keep = (target_id == actor.id()).then_some(actor.session_id.as_str());
-        sessions::revoke_user_sessions(&txn, target_id, keep, RevokeReason::PasswordChange).await?;
+        let keep = (updated.id == actor.id()).then_some(actor.session_id.as_str());
+        sessions::revoke_user_sessions(&txn, updated.id, keep, RevokeReason::PasswordChange)
+            .await?;
     }
     txn.commit().await?;
     Ok(updated)
+}
+
+/// Updates the account `id` on behalf of the caller: admins may change anything; other users
+/// only their own profile (not `is_active`, `is_admin` or a password: FORBIDDEN). Accounts
+/// the caller may not see are NOT_FOUND.
+pub async fn update_user_as_caller(
+    svc: &Services,
+    auth: &Auth,
+    id: i64,
+    changes: AdminChanges,
+) -> ServiceResult<user::Model> {
+    let principal = auth.require()?;
+    if principal.is_admin() {
+        return update_user(svc, auth, id, changes).await;
+    }
+    if id != principal.id() {
+        return Err(not_yours(svc, principal, id).await);
+    }
+    if changes.is_active.is_some() || changes.is_admin.is_some() || changes.password.is_some() {
+        return Err(ServiceError::Forbidden);
+    }
+    update_me(svc, auth, changes.profile).await
+}
+
+/// Deletes the account `id` on behalf of the caller: admins any, other users only their own.
+pub async fn delete_user_as_caller(svc: &Services, auth: &Auth, id: i64) -> ServiceResult<()> {
+    let principal = auth.require()?;
+    if principal.is_admin() {
+        return delete_user(svc, auth, id).await;
+    }
+    if id != principal.id() {
+        return Err(not_yours(svc, principal, id).await);
+    }
+    delete_account(svc, principal.user.clone()).await
+}
+
+/// FORBIDDEN when the caller can see the other account, NOT_FOUND otherwise (so that a
+/// closed directory does not reveal which ids exist).
+async fn not_yours(svc: &Services, principal: &Principal, id: i64) -> ServiceError {
+    if !super::users::sees_everyone(svc, principal) {
+        return ServiceError::NotFound("User");
+    }
+    match user::Entity::find_by_id(id).one(&svc.db).await {
+        Ok(Some(_)) => ServiceError::Forbidden,
+        Ok(None) => ServiceError::NotFound("User"),
+        Err(error) => error.into(),
+    }
 }
 
 /// Deletes the caller's account after checking their password.
@@ -630,6 +770,7 @@ pub async fn create_admin(
             names: NameInput::default(),
             codename: None,
             group_ids: Vec::new(),
+            profile_pic: None,
         },
     )
     .await?;

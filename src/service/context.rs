@@ -26,6 +26,8 @@ pub struct Services {
     pub open_user_directory: bool,
     /// Where profile pictures are stored.
     pub media_dir: PathBuf,
+    /// Limits on uploaded pictures.
+    pub image_limits: crate::media::ImageLimits,
 }
 
 /// Where a request came from, recorded on the sessions it creates.

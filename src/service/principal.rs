@@ -9,6 +9,9 @@ pub const NOT_PROVIDED: &str = "Authentication credentials were not provided.";
 /// Message for credentials that are malformed, forged, expired or revoked.
 pub const INVALID_TOKEN: &str = "Given token not valid for any token type";
 
+/// Message for refresh tokens that are unknown, spent, revoked or expired.
+pub const INVALID_REFRESH: &str = "Token is invalid or expired";
+
 /// A signed-in user and the session their credentials belong to.
 #[derive(Debug, Clone)]
 pub struct Principal {

@@ -14,7 +14,7 @@ use sea_orm::{
 
 use super::context::{ClientInfo, Services};
 use super::error::{ServiceError, ServiceResult};
-use super::principal::{Auth, Principal, INVALID_TOKEN, NOT_PROVIDED};
+use super::principal::{Auth, Principal, INVALID_REFRESH, INVALID_TOKEN, NOT_PROVIDED};
 use crate::auth::tokens::{
     generate_legacy_token, generate_refresh_token, hash_token, looks_like_legacy_token,
 };
@@ -65,6 +65,9 @@ pub struct IssuedTokens {
     pub expires_in: u64,
     /// Session the tokens belong to.
     pub session_id: String,
+    /// A DRF-style token for the same session, when asked for (legacy logins that answer
+    /// both kinds); logging out with any of the credentials ends all of them.
+    pub legacy_token: Option<String>,
 }
 
 fn is_live(session: &session::Model, now: DateTime<Utc>) -> bool {
@@ -128,21 +131,24 @@ fn new_refresh_row(
     }
 }
 
-/// Opens a JWT session for `user_id` and issues its first access and refresh tokens.
+/// Opens a JWT session for `user_id` and issues its first access and refresh tokens (and a
+/// legacy token for the same session with `with_legacy`).
 pub async fn start_jwt_session(
     svc: &Services,
     db: &impl ConnectionTrait,
     user_id: i64,
     client: &ClientInfo,
-    now: DateTime<Utc>,
+    with_legacy: bool,
 ) -> ServiceResult<IssuedTokens> {
+    let now = Utc::now();
     let expires = refresh_expiry(svc, now);
     let session_id = uuid::Uuid::new_v4().to_string();
+    let legacy_token = with_legacy.then(generate_legacy_token);
     let row = new_session(
         &session_id,
         user_id,
         KIND_JWT,
-        None,
+        legacy_token.as_deref().map(hash_token),
         Some(expires),
         client,
         now,
@@ -159,6 +165,7 @@ pub async fn start_jwt_session(
         refresh_token: refresh,
         expires_in: svc.jwt.ttl().as_secs(),
         session_id,
+        legacy_token,
     })
 }
 
@@ -259,7 +266,7 @@ pub async fn refresh(
         .await?;
     let Some((row, Some(session))) = row else {
         txn.rollback().await?;
-        return Err(ServiceError::Unauthenticated(INVALID_TOKEN));
+        return Err(ServiceError::Unauthenticated(INVALID_REFRESH));
     };
     if spent.rows_affected == 0 {
         // Already rotated: someone replays an old token. End the whole chain.
@@ -272,14 +279,14 @@ pub async fn refresh(
         .await?;
         txn.commit().await?;
         tracing::warn!(session_id = %row.session_id, "refresh token reuse detected; session revoked");
-        return Err(ServiceError::Unauthenticated(INVALID_TOKEN));
+        return Err(ServiceError::Unauthenticated(INVALID_REFRESH));
     }
     let user = user::Entity::find_by_id(session.user_id).one(&txn).await?;
     let user = match user {
         Some(user) if user.is_active && is_live(&session, now) && session.kind == KIND_JWT => user,
         _ => {
             txn.rollback().await?;
-            return Err(ServiceError::Unauthenticated(INVALID_TOKEN));
+            return Err(ServiceError::Unauthenticated(INVALID_REFRESH));
         }
     };
     let refresh = generate_refresh_token();
@@ -301,6 +308,7 @@ pub async fn refresh(
         refresh_token: refresh,
         expires_in: svc.jwt.ttl().as_secs(),
         session_id: session.id,
+        legacy_token: None,
     };
     Ok((user, tokens))
 }

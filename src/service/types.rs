@@ -57,12 +57,14 @@ pub struct Username {
 }
 
 impl Username {
-    /// Letters, digits and `@ . + - _`, 1 to 150 characters (Django's rule).
+    /// Letters, digits, `@ . + - _` and inner spaces (one legacy API allows "John Smith"),
+    /// 1 to 150 characters. Runs of whitespace become one space.
     pub fn parse(raw: &str) -> Result<Self, String> {
         if raw.contains('\0') {
             return Err("Null characters are not allowed.".into());
         }
-        let display: String = raw.trim().nfkc().collect();
+        let normalized: String = raw.nfkc().collect();
+        let display = normalized.split_whitespace().collect::<Vec<_>>().join(" ");
         if display.is_empty() {
             return Err("This field may not be blank.".into());
         }
@@ -73,9 +75,9 @@ impl Username {
         }
         if !display
             .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '@' | '.' | '+' | '-' | '_'))
+            .all(|c| c.is_alphanumeric() || matches!(c, '@' | '.' | '+' | '-' | '_' | ' '))
         {
-            return Err("Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.".into());
+            return Err("Enter a valid username. This value may contain only letters, numbers, spaces, and @/./+/-/_ characters.".into());
         }
         let key = identifier_key(&display);
         Ok(Self { display, key })
@@ -239,9 +241,13 @@ mod tests {
 
     #[test]
     fn usernames_with_spaces_or_symbols_are_refused() {
-        for bad in ["", "  ", "a b", "a/b", "x\0y", &"a".repeat(151)] {
+        for bad in ["", "  ", "a/b", "a\tb\nc<", "x\0y", &"a".repeat(151)] {
             assert!(Username::parse(bad).is_err(), "{bad:?}");
         }
+        assert_eq!(
+            Username::parse("  John \t Smith ").unwrap().display,
+            "John Smith"
+        );
         assert!(Username::parse("jean-luc.picard+1@enterprise_d").is_ok());
     }
 
