@@ -368,7 +368,12 @@ pub async fn serve(
     let Ok(extract::Path(name)) = name else {
         return not_found();
     };
-    let Some((bytes, content_type)) = load(&media_dir.0, &name).await else {
+    serve_file(&media_dir.0, &name).await
+}
+
+/// The response for picture `name` in `media_dir`: the bytes with safe headers, or 404.
+pub async fn serve_file(media_dir: &Path, name: &str) -> Response {
+    let Some((bytes, content_type)) = load(media_dir, name).await else {
         return not_found();
     };
     (
@@ -393,7 +398,7 @@ pub async fn serve(
 }
 
 /// The DRF-style 404 body.
-fn not_found() -> Response {
+pub fn not_found() -> Response {
     (
         StatusCode::NOT_FOUND,
         [(

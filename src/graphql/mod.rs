@@ -9,11 +9,14 @@ pub mod types;
 
 use async_graphql::dataloader::DataLoader;
 use async_graphql::http::GraphiQLSource;
+use async_graphql::http::MultipartOptions;
+use async_graphql::ParseRequestError;
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::GraphQLResponse;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
+use http_body_util::{BodyExt, Limited};
 
 use crate::config::Settings;
 use crate::http::credentials::{CredentialsRejection, RequestCredentials};
@@ -121,18 +124,68 @@ async fn execute(
     GraphQLResponse::from(response).into_response()
 }
 
-/// `POST /graphql`.
+/// `POST /graphql`: JSON, or a GraphQL multipart request (file uploads). The body is read
+/// with an explicit limit: 1 MiB, or the picture limit for multipart requests.
 pub async fn graphql_post(
     State(state): State<AppState>,
     credentials: Result<RequestCredentials, CredentialsRejection>,
-    request: GraphQLRequest,
+    request: axum::extract::Request,
 ) -> Response {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let multipart = content_type
+        .as_deref()
+        .is_some_and(|ct| ct.starts_with("multipart/form-data"));
+    let media_max = state.settings.media_max_bytes;
+    let limit = if multipart {
+        media_max.saturating_add(64 * 1024)
+    } else {
+        crate::startup::BODY_LIMIT
+    };
+    let body = match Limited::new(request.into_body(), limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            return request_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The request body is too large.",
+            )
+        }
+    };
+    let options = MultipartOptions::default()
+        .max_num_files(1)
+        .max_file_size(media_max);
+    let request = match async_graphql::http::receive_body(content_type, &body[..], options).await {
+        Ok(request) => request,
+        Err(ParseRequestError::PayloadTooLarge) => {
+            return request_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The uploaded file is too large.",
+            )
+        }
+        Err(error) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                &format!("Invalid GraphQL request: {error}"),
+            )
+        }
+    };
     execute(
         &state,
-        request.into_inner(),
+        request,
         credentials.map_err(|rejection| rejection.0),
     )
     .await
+}
+
+/// A GraphQL-shaped error for requests that could not even be parsed.
+fn request_error(status: StatusCode, message: &str) -> Response {
+    let body = serde_json::json!({
+        "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }]
+    });
+    (status, axum::Json(body)).into_response()
 }
 
 /// `GET /graphql`: GraphiQL for browsers, queries (never mutations) for clients.

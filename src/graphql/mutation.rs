@@ -1,6 +1,6 @@
 //! Mutations: the caller's own account and sessions, and admin operations.
 
-use async_graphql::{Context, Object, ID};
+use async_graphql::{Context, ErrorExtensions, MaybeUndefined, Object, Upload, ID};
 use secrecy::SecretString;
 
 use super::error::GqlResult;
@@ -12,7 +12,7 @@ use super::types::{
 use super::RequestExtras;
 use crate::service::accounts::{self, Credentials, LoginName, Registration};
 use crate::service::sessions::{self, IssuedTokens};
-use crate::service::types::{parse_id, NameInput};
+use crate::service::types::{parse_id, NameInput, Patch};
 use crate::service::{groups, ServiceError};
 
 fn payload(user: entity::user::Model, tokens: IssuedTokens) -> AuthPayload {
@@ -23,6 +23,18 @@ fn payload(user: entity::user::Model, tokens: IssuedTokens) -> AuthPayload {
         expires_in: i32::try_from(tokens.expires_in).unwrap_or(i32::MAX),
         user: User(user),
     }
+}
+
+fn read_upload(ctx: &Context<'_>, upload: &Upload) -> async_graphql::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    upload
+        .value(ctx)
+        .and_then(|value| value.into_read().read_to_end(&mut bytes))
+        .map_err(|_| {
+            ServiceError::field("profile_pic", "The upload could not be read.").extend()
+        })?;
+    Ok(bytes)
 }
 
 fn parse_ids(field: &str, ids: Option<Vec<ID>>) -> async_graphql::Result<Vec<i64>> {
@@ -144,17 +156,23 @@ impl AccountMutation {
         Ok(true)
     }
 
-    /// Updates the caller's profile.
+    /// Updates the caller's profile (pictures through the GraphQL multipart request spec).
     async fn update_me(
         &self,
         ctx: &Context<'_>,
         input: UpdateMeInput,
     ) -> async_graphql::Result<User> {
         let (services, auth) = request_auth(ctx)?;
+        let mut input = input;
+        let picture = std::mem::take(&mut input.profile_pic);
+        let mut changes: accounts::ProfileChanges = input.into();
+        changes.profile_pic = match picture {
+            MaybeUndefined::Undefined => Patch::Keep,
+            MaybeUndefined::Null => Patch::Clear,
+            MaybeUndefined::Value(upload) => Patch::Set(read_upload(ctx, &upload)?),
+        };
         Ok(User(
-            accounts::update_me(services, auth, input.into())
-                .await
-                .gql()?,
+            accounts::update_me(services, auth, changes).await.gql()?,
         ))
     }
 

@@ -3,7 +3,7 @@
 
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{
-    Context, ErrorExtensions, InputObject, MaybeUndefined, Object, SimpleObject, ID,
+    Context, ErrorExtensions, InputObject, MaybeUndefined, Object, SimpleObject, Upload, ID,
 };
 use chrono::{DateTime, Utc};
 use entity::{group, user};
@@ -213,6 +213,8 @@ pub struct UpdateMeInput {
     pub last_name: Option<String>,
     pub full_name: Option<String>,
     pub codename: MaybeUndefined<String>,
+    /// New profile picture (GraphQL multipart request); `null` deletes it.
+    pub profile_pic: MaybeUndefined<Upload>,
 }
 
 /// Changes an admin may make to any account.

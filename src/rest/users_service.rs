@@ -2,7 +2,8 @@
 //! `Authorization: JWT <access>`, multipart registration and update carrying `profile_pic`,
 //! and the pictures themselves at `/api/user/media/<name>`.
 
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -18,7 +19,7 @@ use super::{base_url, check, credentials, registration, route};
 use crate::config::Settings;
 use crate::graphql::types::MEDIA_PATH;
 use crate::http::credentials::RequestCredentials;
-use crate::media::{self, MediaDir};
+use crate::media;
 use crate::service::accounts::{self, ProfileChanges};
 use crate::service::types::{join_full_name, NameInput, Patch};
 use crate::service::{sessions, FieldErrors};
@@ -45,10 +46,14 @@ pub fn routes(settings: &Settings) -> Router<AppState> {
             .layer(upload_limit),
     );
     let router = route(router, "/api/user/refresh/", post(post_refresh));
-    let pictures = Router::new()
-        .route("/api/user/media/{name}", get(media::serve))
-        .with_state(MediaDir(std::sync::Arc::new(settings.media_dir.clone())));
-    router.route_service("/api/user/media/{name}", pictures)
+    router.route("/api/user/media/{name}", get(get_media))
+}
+
+async fn get_media(State(state): State<AppState>, name: Result<Path<String>, PathRejection>) -> Response {
+    match name {
+        Ok(Path(name)) => media::serve_file(&state.settings.media_dir, &name).await,
+        Err(_) => media::not_found(),
+    }
 }
 
 fn user_json(base: &str, user: &user::Model) -> Value {

@@ -8,6 +8,7 @@
 
 mod admin;
 mod cli;
+mod graphql_uploads;
 mod groups;
 mod helpers;
 mod http;
