@@ -49,7 +49,10 @@ pub fn routes(settings: &Settings) -> Router<AppState> {
     router.route("/api/user/media/{name}", get(get_media))
 }
 
-async fn get_media(State(state): State<AppState>, name: Result<Path<String>, PathRejection>) -> Response {
+async fn get_media(
+    State(state): State<AppState>,
+    name: Result<Path<String>, PathRejection>,
+) -> Response {
     match name {
         Ok(Path(name)) => media::serve_file(&state.settings.media_dir, &name).await,
         Err(_) => media::not_found(),
