@@ -143,6 +143,19 @@ pub struct Settings {
     #[arg(long, env = "AUTHGRAPH_MEDIA_MAX_PIXELS", default_value_t = 4096)]
     pub media_max_pixels: u32,
 
+    /// Attempts to reach the database at start-up (exponential backoff between them)
+    /// before giving up with an error.
+    #[arg(long, env = "AUTHGRAPH_DB_CONNECT_ATTEMPTS", default_value_t = 8)]
+    pub db_connect_attempts: u32,
+
+    /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
+    #[arg(long, env = "AUTHGRAPH_SHUTDOWN_TIMEOUT", default_value_t = 30)]
+    pub shutdown_timeout_secs: u64,
+
+    /// Seconds between purges of expired and revoked sessions (0: never).
+    #[arg(long, env = "AUTHGRAPH_SESSION_PURGE_INTERVAL", default_value_t = 3600)]
+    pub session_purge_interval_secs: u64,
+
     /// Log format.
     #[arg(long, env = "AUTHGRAPH_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

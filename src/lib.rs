@@ -15,6 +15,7 @@ pub mod db;
 pub mod graphql;
 pub mod http;
 pub mod media;
+pub mod metrics;
 pub mod rest;
 pub mod secret;
 pub mod service;

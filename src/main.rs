@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use authgraph::cli::{Cli, Command};
 use authgraph::config::Settings;
-use authgraph::http::metrics::Metrics;
+use authgraph::metrics::Metrics;
 use authgraph::service::accounts;
 use authgraph::startup::{build_services, Application};
 use authgraph::{db, graphql, telemetry};
@@ -39,7 +39,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
             app.run_until_stopped().await?;
         }
         Command::Migrate => {
-            let db = db::connect(&settings, &Metrics::new()).await?;
+            let db = db::connect_with_retry(&settings, &Metrics::new()).await?;
             db::migrate(&db).await?;
             tracing::info!("migrations applied");
         }

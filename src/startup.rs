@@ -18,7 +18,7 @@ use crate::auth::password::{HasherError, PasswordHasher};
 use crate::auth::policy::PasswordPolicy;
 use crate::auth::tokens::JwtKeys;
 use crate::config::Settings;
-use crate::http::metrics::Metrics;
+use crate::metrics::Metrics;
 use crate::service::Services;
 use crate::state::AppState;
 use crate::{db, graphql, http, rest, secret};
@@ -53,6 +53,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     port: u16,
+    state: AppState,
 }
 
 /// Builds the service layer (database connected and migrated) from the settings.
@@ -60,7 +61,7 @@ pub async fn build_services(
     settings: &Settings,
     metrics: &Arc<Metrics>,
 ) -> Result<Services, StartupError> {
-    let db = db::connect(settings, metrics).await?;
+    let db = db::connect_with_retry(settings, metrics).await?;
     db::migrate(&db).await?;
     let secret = secret::resolve(settings.jwt_secret.as_ref(), &settings.database_url)?;
     let jwt = JwtKeys::new(
@@ -87,6 +88,7 @@ pub async fn build_services(
         refresh_ttl: Duration::from_secs(settings.refresh_token_ttl_secs),
         open_user_directory: settings.open_user_directory,
         media_dir: settings.media_dir.clone(),
+        metrics: Arc::clone(metrics),
         image_limits: crate::media::ImageLimits {
             max_bytes: settings.media_max_bytes,
             max_pixels_per_side: settings.media_max_pixels,
@@ -111,6 +113,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             http::csrf::guard,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::metrics::track,
         ))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
@@ -161,8 +167,9 @@ impl Application {
         };
         Ok(Self {
             listener,
-            router: router(state),
+            router: router(state.clone()),
             port,
+            state,
         })
     }
 
@@ -171,16 +178,69 @@ impl Application {
         self.port
     }
 
-    /// Serves until SIGINT or SIGTERM, then finishes in-flight requests.
+    /// Serves until SIGINT or SIGTERM, then stops accepting, gives in-flight requests up to
+    /// `shutdown_timeout_secs` to finish, and closes the database pool.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Like `run_until_stopped`, with the shutdown trigger given by the caller.
+    pub async fn run_until(
+        self,
+        stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         tracing::info!(port = self.port, "listening");
-        axum::serve(
+        let settings = Arc::clone(&self.state.settings);
+        let services = self.state.services.clone();
+        let purge = tokio::spawn(purge_sessions_periodically(
+            services.clone(),
+            settings.session_purge_interval_secs,
+        ));
+        let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
+        let server = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+        .with_graceful_shutdown(async move {
+            stop.await;
+            let _ = stopping_tx.send(true);
+        });
+        let drain_bound = async move {
+            let mut stopping = stopping_rx;
+            if stopping.wait_for(|stopping| *stopping).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(Duration::from_secs(settings.shutdown_timeout_secs)).await;
+        };
+        let result = tokio::select! {
+            result = server => result,
+            () = drain_bound => {
+                tracing::warn!("in-flight requests did not finish in time; stopping anyway");
+                Ok(())
+            }
+        };
+        purge.abort();
+        if let Err(error) = services.db.close_by_ref().await {
+            tracing::warn!(%error, "closing the database pool failed");
+        }
+        tracing::info!("stopped");
+        result
+    }
+}
+
+async fn purge_sessions_periodically(services: Services, interval_secs: u64) {
+    if interval_secs == 0 {
+        return;
+    }
+    let mut ticker = tokio::time::interval(Duration::from_secs(interval_secs));
+    loop {
+        ticker.tick().await;
+        match crate::service::sessions::purge(&services).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "expired and revoked sessions purged"),
+            Err(error) => tracing::warn!(error = %error, "session purge failed"),
+        }
     }
 }
 

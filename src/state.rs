@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::config::Settings;
 use crate::graphql::AuthSchema;
-use crate::http::metrics::Metrics;
+use crate::metrics::Metrics;
 use crate::service::Services;
 
 /// Shared state of the HTTP app. Cheap to clone.

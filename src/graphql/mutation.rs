@@ -137,6 +137,15 @@ impl AccountMutation {
         Ok(true)
     }
 
+    /// Ends one of the caller's sessions (see `mySessions`).
+    async fn revoke_session(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<bool> {
+        let (services, auth) = request_auth(ctx)?;
+        sessions::revoke_own_session(services, auth, &id)
+            .await
+            .gql()?;
+        Ok(true)
+    }
+
     /// Changes the caller's password; every other session of the caller ends.
     async fn change_password(
         &self,

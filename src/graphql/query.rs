@@ -4,9 +4,9 @@ use async_graphql::{Context, Object, ID};
 
 use super::error::GqlResult;
 use super::request_auth;
-use super::types::{Group, User, UserConnection};
+use super::types::{Group, Session, User, UserConnection};
 use crate::service::types::parse_id;
-use crate::service::{groups, users};
+use crate::service::{groups, sessions, users};
 
 /// Account queries.
 #[derive(Default)]
@@ -18,6 +18,20 @@ impl UserQuery {
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
         let (_, auth) = request_auth(ctx)?;
         Ok(User(auth.require().gql()?.user.clone()))
+    }
+
+    /// The caller's live sessions (devices), most recently used first.
+    async fn my_sessions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Session>> {
+        let (services, auth) = request_auth(ctx)?;
+        let current = auth.principal().map(|p| p.session_id.clone());
+        let sessions = sessions::list_sessions(services, auth).await.gql()?;
+        Ok(sessions
+            .into_iter()
+            .map(|model| Session {
+                current: Some(&model.id) == current.as_ref(),
+                model,
+            })
+            .collect())
     }
 
     /// One user; null when it does not exist or the caller may not see it.

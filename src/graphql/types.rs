@@ -102,6 +102,48 @@ impl Group {
     }
 }
 
+/// A signed-in device or client of the caller.
+pub struct Session {
+    /// The session.
+    pub model: entity::session::Model,
+    /// It is the session of the current request.
+    pub current: bool,
+}
+
+#[Object]
+impl Session {
+    async fn id(&self) -> ID {
+        ID(self.model.id.clone())
+    }
+    /// `jwt` (access and refresh tokens) or `legacy` (a DRF-style token).
+    async fn kind(&self) -> &str {
+        &self.model.kind
+    }
+    /// This is the session making the request.
+    async fn current(&self) -> bool {
+        self.current
+    }
+    /// `User-Agent` of the login.
+    async fn user_agent(&self) -> Option<&str> {
+        self.model.user_agent.as_deref()
+    }
+    /// Client IP address of the login.
+    async fn client_ip(&self) -> Option<&str> {
+        self.model.client_ip.as_deref()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.model.created_at
+    }
+    /// Last request (updated at most once a minute).
+    async fn last_used_at(&self) -> DateTime<Utc> {
+        self.model.last_used_at
+    }
+    /// End of the session unless refreshed; null for legacy tokens.
+    async fn expires_at(&self) -> Option<DateTime<Utc>> {
+        self.model.expires_at
+    }
+}
+
 /// Tokens returned by `login` and `refresh`.
 #[derive(SimpleObject)]
 pub struct AuthPayload {

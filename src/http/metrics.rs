@@ -1,64 +1,61 @@
-//! Prometheus metrics at `/metrics` (text exposition format).
+//! `/metrics` (Prometheus text format) and the middleware that counts and times requests.
 
-use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::time::Instant;
 
-use axum::extract::State;
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
-use axum::response::IntoResponse;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 
+use crate::metrics::{RequestLabels, RouteLabels};
 use crate::state::AppState;
-
-/// Counters shared by the whole process.
-#[derive(Debug, Default)]
-pub struct Metrics {
-    /// SQL statements executed (counted by sea-orm's metric callback).
-    pub db_statements: AtomicU64,
-    /// SQL statements that failed.
-    pub db_statement_errors: AtomicU64,
-}
-
-impl Metrics {
-    /// A fresh set of counters.
-    pub fn new() -> Arc<Self> {
-        Arc::new(Self::default())
-    }
-}
 
 /// `GET /metrics`.
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let m = &state.metrics;
-    let mut out = String::with_capacity(1024);
-    let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
-        );
-    };
-    metric(
-        "authgraph_db_statements_total",
-        "counter",
-        "SQL statements executed.",
-        m.db_statements.load(Ordering::Relaxed),
-    );
-    metric(
-        "authgraph_db_statement_errors_total",
-        "counter",
-        "SQL statements that failed.",
-        m.db_statement_errors.load(Ordering::Relaxed),
-    );
-    metric(
-        "authgraph_password_hash_pending",
-        "gauge",
-        "Password hash jobs queued or running.",
-        state.services.hasher.pending() as u64,
-    );
+    m.hash_pending
+        .set(i64::try_from(state.services.hasher.pending()).unwrap_or(i64::MAX));
+    let (size, idle) = crate::db::pool_usage(&state.services.db);
+    m.db_connections.set(i64::from(size));
+    m.db_connections_idle
+        .set(i64::try_from(idle).unwrap_or(i64::MAX));
+    m.db_connections_max
+        .set(i64::from(state.settings.db_max_connections));
     (
         [(
             header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        out,
+        m.render(),
     )
+}
+
+/// Middleware: counts requests by matched route, method and status, and times them.
+pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = request.method().to_string();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16();
+    state
+        .metrics
+        .latency
+        .get_or_create(&RouteLabels {
+            route: route.clone(),
+            method: method.clone(),
+        })
+        .observe(started.elapsed().as_secs_f64());
+    state
+        .metrics
+        .requests
+        .get_or_create(&RequestLabels {
+            route,
+            method,
+            status,
+        })
+        .inc();
+    response
 }

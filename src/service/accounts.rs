@@ -181,14 +181,22 @@ pub async fn register(svc: &Services, registration: Registration) -> ServiceResu
         }
     }
     check_open_groups(svc, &registration.group_ids, &mut errors).await?;
+    let email_duplicate = match &email {
+        Some(email) => email_taken(svc, &email.key, None).await?,
+        None => false,
+    };
+    if email_duplicate {
+        errors.add("email", DUPLICATE_EMAIL);
+    }
     if let Some(username) = &username {
         if username_taken(svc, &username.key, None).await? {
-            errors.add("username", DUPLICATE_USERNAME);
-        }
-    }
-    if let Some(email) = &email {
-        if email_taken(svc, &email.key, None).await? {
-            errors.add("email", DUPLICATE_EMAIL);
+            // A username taken from the email is the client's email field: report it there,
+            // and only once.
+            match (registration.username.is_some(), email_duplicate) {
+                (true, _) => errors.add("username", DUPLICATE_USERNAME),
+                (false, false) => errors.add("email", DUPLICATE_USERNAME),
+                (false, true) => {}
+            }
         }
     }
     errors.into_result()?;
@@ -366,8 +374,12 @@ pub async fn check_credentials(
         (Some(user), Verification::Match { needs_rehash }) if user.is_active => {
             (user, needs_rehash)
         }
-        _ => return Err(ServiceError::InvalidCredentials),
+        _ => {
+            svc.metrics.login(false);
+            return Err(ServiceError::InvalidCredentials);
+        }
     };
+    svc.metrics.login(true);
     let now = Utc::now();
     let mut update = user::Entity::update_many()
         .col_expr(user::Column::LastLogin, Expr::value(Some(now)))

@@ -26,6 +26,8 @@ pub struct Services {
     pub open_user_directory: bool,
     /// Where profile pictures are stored.
     pub media_dir: PathBuf,
+    /// Metrics of this instance (login outcomes).
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
     /// Limits on uploaded pictures.
     pub image_limits: crate::media::ImageLimits,
 }

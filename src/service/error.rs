@@ -129,11 +129,11 @@ impl ServiceError {
 
 impl From<sea_orm::DbErr> for ServiceError {
     fn from(error: sea_orm::DbErr) -> Self {
-        use sea_orm::DbErr;
-        match error {
-            // Pool exhausted or database unreachable: a transient condition, not a bug.
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => Self::Unavailable(Box::new(error)),
-            other => Self::Internal(Box::new(other)),
+        // Pool exhausted or database unreachable: a transient condition, not a bug.
+        if crate::db::is_connectivity(&error) {
+            Self::Unavailable(Box::new(error))
+        } else {
+            Self::Internal(Box::new(error))
         }
     }
 }

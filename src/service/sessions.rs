@@ -9,7 +9,8 @@ use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use entity::{refresh_token, session, user};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
 };
 
 use super::context::{ClientInfo, Services};
@@ -397,4 +398,57 @@ pub async fn logout(
         revoke_session(&svc.db, session_id, RevokeReason::Logout).await?;
     }
     Ok(())
+}
+
+/// How long ended sessions are kept before the purge deletes them (for audit and so that a
+/// replayed refresh token is still recognised as reuse for a while).
+const PURGE_AFTER_DAYS: i64 = 7;
+
+/// The caller's live sessions, most recently used first.
+pub async fn list_sessions(svc: &Services, auth: &Auth) -> ServiceResult<Vec<session::Model>> {
+    let principal = auth.require()?;
+    let now = Utc::now();
+    let sessions = session::Entity::find()
+        .filter(session::Column::UserId.eq(principal.id()))
+        .filter(session::Column::RevokedAt.is_null())
+        .order_by_desc(session::Column::LastUsedAt)
+        .all(&svc.db)
+        .await?;
+    Ok(sessions.into_iter().filter(|s| is_live(s, now)).collect())
+}
+
+/// Ends one of the caller's sessions; someone else's (or an unknown) id is NOT_FOUND.
+pub async fn revoke_own_session(
+    svc: &Services,
+    auth: &Auth,
+    session_id: &str,
+) -> ServiceResult<()> {
+    let principal = auth.require()?;
+    let ended = revoke_where(
+        &svc.db,
+        session::Column::Id
+            .eq(session_id)
+            .and(session::Column::UserId.eq(principal.id())),
+        RevokeReason::UserRevoked,
+        Utc::now(),
+    )
+    .await?;
+    if ended == 0 {
+        return Err(ServiceError::NotFound("Session"));
+    }
+    Ok(())
+}
+
+/// Deletes sessions (and their refresh tokens) that ended more than a week ago.
+pub async fn purge(svc: &Services) -> ServiceResult<u64> {
+    let cutoff = Utc::now() - ChronoDuration::days(PURGE_AFTER_DAYS);
+    let result = session::Entity::delete_many()
+        .filter(
+            sea_orm::Condition::any()
+                .add(session::Column::RevokedAt.lt(cutoff))
+                .add(session::Column::ExpiresAt.lt(cutoff)),
+        )
+        .exec(&svc.db)
+        .await?;
+    Ok(result.rows_affected)
 }
