@@ -32,6 +32,17 @@ pub struct Settings {
     #[arg(long, env = "AUTHGRAPH_JWT_SECRET", hide_env_values = true, value_parser = parse_secret)]
     pub jwt_secret: Option<SecretString>,
 
+    /// Earlier JWT secrets still accepted for verification (comma-separated), for rotating
+    /// the secret without logging everyone out. Drop them after one access-token lifetime.
+    #[arg(
+        long,
+        env = "AUTHGRAPH_JWT_PREVIOUS_SECRETS",
+        hide_env_values = true,
+        value_delimiter = ',',
+        value_parser = parse_secret
+    )]
+    pub jwt_previous_secrets: Vec<SecretString>,
+
     /// Directory where profile pictures are stored.
     #[arg(long, env = "AUTHGRAPH_MEDIA_DIR", default_value = "./media")]
     pub media_dir: PathBuf,
@@ -134,6 +145,14 @@ pub struct Settings {
     /// requests, comma-separated. The server's own origin is always allowed.
     #[arg(long, env = "AUTHGRAPH_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
+
+    /// Send `Strict-Transport-Security` (set when clients reach the server over HTTPS).
+    #[arg(long, env = "AUTHGRAPH_HSTS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub hsts: bool,
+
+    /// Seconds a request may take before it is answered with 503.
+    #[arg(long, env = "AUTHGRAPH_REQUEST_TIMEOUT", default_value_t = 30)]
+    pub request_timeout_secs: u64,
 
     /// Largest profile picture, in bytes.
     #[arg(long, env = "AUTHGRAPH_MEDIA_MAX_BYTES", default_value_t = 5 * 1024 * 1024)]

@@ -6,12 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, Request};
+use axum::http::{HeaderName, Request, StatusCode};
 use axum::routing::get;
 use axum::Router;
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::password::{HasherError, PasswordHasher};
@@ -69,6 +70,12 @@ pub async fn build_services(
         &settings.jwt_issuer,
         &settings.jwt_audience,
         Duration::from_secs(settings.access_token_ttl_secs),
+    )
+    .with_previous(
+        settings
+            .jwt_previous_secrets
+            .iter()
+            .map(|s| s.expose_secret().as_bytes()),
     );
     let hasher = PasswordHasher::new(
         settings.argon2_memory_kib,
@@ -99,7 +106,8 @@ pub async fn build_services(
 /// The HTTP routes over `state`.
 pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
-    Router::new()
+    let settings = Arc::clone(&state.settings);
+    let router = Router::new()
         .route(
             "/graphql",
             get(graphql::graphql_get).post(graphql::graphql_post),
@@ -107,7 +115,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(http::health::healthz))
         .route("/readyz", get(http::health::readyz))
         .route("/metrics", get(http::metrics::metrics))
-        .merge(rest::routes(&state.settings))
+        .merge(rest::routes(&settings))
         .fallback(rest::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
@@ -118,6 +126,19 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             http::metrics::track,
         ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(settings.request_timeout_secs),
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::security::headers,
+        ));
+    let router = match http::security::cors(&settings) {
+        Some(cors) => router.layer(cors),
+        None => router,
+    };
+    router
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

@@ -1,5 +1,10 @@
 //! Token formats: JWT access tokens, opaque refresh tokens, DRF-style legacy tokens.
 //!
+//! Key rotation: tokens are signed with one key and carry its `kid` (the first 16 hex digits
+//! of the key's SHA-256); verification accepts the signing key and any previous keys still
+//! configured, chosen by `kid`. Rotating = make the new secret the signing one, keep the old
+//! one as previous for one access-token lifetime, then drop it.
+//!
 //! Only hashes of refresh and legacy tokens are stored (SHA-256, hex): a database leak does
 //! not yield usable tokens. Access tokens are verified with the algorithm pinned to HS256,
 //! issuer and audience checked, and carry `sid`, the session that must still be live.
@@ -37,13 +42,24 @@ pub enum TokenError {
     /// Malformed, forged, expired, or for another issuer or audience.
     #[error("token is invalid or expired")]
     Invalid(#[from] jsonwebtoken::errors::Error),
+    /// Signed with a key that is not (or no longer) configured, or without a `kid`.
+    #[error("token is signed with an unknown key")]
+    UnknownKey,
+}
+
+/// The `kid` of a secret: the first 16 hex digits of its SHA-256 (names the key without
+/// revealing it).
+pub fn key_id(secret: &[u8]) -> String {
+    hex::encode(&Sha256::digest(secret)[..8])
 }
 
 /// The keys and rules for access tokens, built once at startup.
 #[derive(Clone)]
 pub struct JwtKeys {
     encoding: EncodingKey,
-    decoding: DecodingKey,
+    kid: String,
+    /// Verification keys by `kid`: the signing key first, then previous keys.
+    decoding: Vec<(String, DecodingKey)>,
     validation: Validation,
     issuer: String,
     audience: String,
@@ -53,6 +69,7 @@ pub struct JwtKeys {
 impl std::fmt::Debug for JwtKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JwtKeys")
+            .field("kid", &self.kid)
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .field("ttl", &self.ttl)
@@ -68,14 +85,32 @@ impl JwtKeys {
         validation.set_audience(&[audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = 0;
+        let kid = key_id(secret);
         Self {
             encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
+            decoding: vec![(kid.clone(), DecodingKey::from_secret(secret))],
+            kid,
             validation,
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
             ttl,
         }
+    }
+
+    /// Also accepts tokens signed with these earlier secrets (key rotation).
+    pub fn with_previous<'a>(mut self, secrets: impl IntoIterator<Item = &'a [u8]>) -> Self {
+        for secret in secrets {
+            let kid = key_id(secret);
+            if self.decoding.iter().all(|(known, _)| *known != kid) {
+                self.decoding.push((kid, DecodingKey::from_secret(secret)));
+            }
+        }
+        self
+    }
+
+    /// `kid` of the signing key.
+    pub fn kid(&self) -> &str {
+        &self.kid
     }
 
     /// Lifetime of the tokens this issues.
@@ -99,16 +134,22 @@ impl JwtKeys {
             iat,
             exp: iat.saturating_add(i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX)),
         };
-        Ok(jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &self.encoding,
-        )?)
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.kid.clone());
+        Ok(jsonwebtoken::encode(&header, &claims, &self.encoding)?)
     }
 
-    /// Checks signature (HS256 only), expiry, issuer and audience; returns the claims.
+    /// Checks signature (HS256 only, with the key named by `kid`), expiry, issuer and
+    /// audience; returns the claims.
     pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
-        Ok(jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)?.claims)
+        let header = jsonwebtoken::decode_header(token)?;
+        let key = header
+            .kid
+            .as_deref()
+            .and_then(|kid| self.decoding.iter().find(|(known, _)| known == kid))
+            .map(|(_, key)| key)
+            .ok_or(TokenError::UnknownKey)?;
+        Ok(jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation)?.claims)
     }
 }
 
@@ -167,7 +208,7 @@ mod tests {
 
     #[test]
     fn a_token_with_alg_none_is_refused() {
-        let header = b64(&serde_json::json!({"alg": "none", "typ": "JWT"}));
+        let header = b64(&serde_json::json!({"alg": "none", "typ": "JWT", "kid": keys().kid()}));
         let token = format!("{header}.{}.", b64(&valid_claims()));
         assert!(keys().verify(&token).is_err());
     }
@@ -216,13 +257,48 @@ mod tests {
     }
 
     #[test]
-    fn a_token_signed_with_another_hmac_algorithm_is_refused() {
+    fn tokens_signed_with_a_previous_key_verify_after_rotation_until_it_is_dropped() {
+        let ttl = Duration::from_secs(900);
+        let old = JwtKeys::new(
+            b"old-secret-old-secret-old-secret-old",
+            "authgraph",
+            "authgraph",
+            ttl,
+        );
+        let old_token = old.issue(1, "s", Utc::now()).unwrap();
+        let rotated = JwtKeys::new(SECRET, "authgraph", "authgraph", ttl)
+            .with_previous([b"old-secret-old-secret-old-secret-old".as_slice()]);
+        assert_eq!(rotated.verify(&old_token).unwrap().sub, "1");
+        let new_token = rotated.issue(2, "s", Utc::now()).unwrap();
+        assert_eq!(
+            jsonwebtoken::decode_header(&new_token)
+                .unwrap()
+                .kid
+                .as_deref(),
+            Some(rotated.kid())
+        );
+        // Without the previous key, old tokens are refused.
+        assert!(keys().verify(&old_token).is_err());
+    }
+
+    #[test]
+    fn a_token_without_a_kid_is_refused() {
         let token = jsonwebtoken::encode(
-            &Header::new(Algorithm::HS512),
+            &Header::new(Algorithm::HS256),
             &valid_claims(),
             &EncodingKey::from_secret(SECRET),
         )
         .unwrap();
+        assert!(matches!(keys().verify(&token), Err(TokenError::UnknownKey)));
+    }
+
+    #[test]
+    fn a_token_signed_with_another_hmac_algorithm_is_refused() {
+        let mut header = Header::new(Algorithm::HS512);
+        header.kid = Some(keys().kid().to_owned());
+        let token =
+            jsonwebtoken::encode(&header, &valid_claims(), &EncodingKey::from_secret(SECRET))
+                .unwrap();
         assert!(keys().verify(&token).is_err());
     }
 

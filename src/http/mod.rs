@@ -4,3 +4,4 @@ pub mod credentials;
 pub mod csrf;
 pub mod health;
 pub mod metrics;
+pub mod security;
