@@ -146,6 +146,36 @@ pub struct Settings {
     #[arg(long, env = "AUTHGRAPH_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
 
+    /// Logins per minute per client IP (0: no limit).
+    #[arg(long, env = "AUTHGRAPH_RATE_LIMIT_LOGIN", default_value_t = 30)]
+    pub rate_limit_login: u32,
+
+    /// Registrations per minute per client IP (0: no limit).
+    #[arg(long, env = "AUTHGRAPH_RATE_LIMIT_REGISTER", default_value_t = 10)]
+    pub rate_limit_register: u32,
+
+    /// Token refreshes per minute per client IP (0: no limit).
+    #[arg(long, env = "AUTHGRAPH_RATE_LIMIT_REFRESH", default_value_t = 60)]
+    pub rate_limit_refresh: u32,
+
+    /// Password changes per minute per client IP (0: no limit).
+    #[arg(long, env = "AUTHGRAPH_RATE_LIMIT_PASSWORD", default_value_t = 10)]
+    pub rate_limit_password: u32,
+
+    /// Failed logins for one account name before it is locked, with a lock doubling from
+    /// 15 s on every further failure (0: never lock).
+    #[arg(long, env = "AUTHGRAPH_LOCKOUT_THRESHOLD", default_value_t = 5)]
+    pub lockout_threshold: u32,
+
+    /// Longest account lock, in seconds.
+    #[arg(long, env = "AUTHGRAPH_LOCKOUT_MAX", default_value_t = 900)]
+    pub lockout_max_secs: u64,
+
+    /// Proxies (IPs or CIDR ranges, comma-separated) whose `X-Forwarded-For` is believed
+    /// when finding the client IP for rate limits and session records.
+    #[arg(long, env = "AUTHGRAPH_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
     /// Send `Strict-Transport-Security` (set when clients reach the server over HTTPS).
     #[arg(long, env = "AUTHGRAPH_HSTS", default_value_t = false, action = clap::ArgAction::Set)]
     pub hsts: bool,
@@ -182,6 +212,14 @@ pub struct Settings {
 
 /// The contract's default database: an SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://authgraph.db?mode=rwc";
+
+fn parse_network(value: &str) -> Result<ipnet::IpNet, String> {
+    let value = value.trim();
+    value
+        .parse::<ipnet::IpNet>()
+        .or_else(|_| value.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{value:?} is not an IP address or CIDR range"))
+}
 
 fn parse_secret(value: &str) -> Result<SecretString, String> {
     Ok(SecretString::from(value.to_owned()))

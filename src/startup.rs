@@ -96,6 +96,18 @@ pub async fn build_services(
         open_user_directory: settings.open_user_directory,
         media_dir: settings.media_dir.clone(),
         metrics: Arc::clone(metrics),
+        rate_limits: Arc::new(crate::service::limits::RateLimits::new(
+            crate::service::limits::RateLimitSettings {
+                login: settings.rate_limit_login,
+                register: settings.rate_limit_register,
+                refresh: settings.rate_limit_refresh,
+                change_password: settings.rate_limit_password,
+            },
+        )),
+        lockout: crate::service::limits::LockoutSettings {
+            threshold: settings.lockout_threshold,
+            max_lock_secs: settings.lockout_max_secs,
+        },
         image_limits: crate::media::ImageLimits {
             max_bytes: settings.media_max_bytes,
             max_pixels_per_side: settings.media_max_pixels,
@@ -254,9 +266,15 @@ async fn purge_sessions_periodically(services: Services, interval_secs: u64) {
     if interval_secs == 0 {
         return;
     }
-    let mut ticker = tokio::time::interval(Duration::from_secs(interval_secs));
+    let period = Duration::from_secs(interval_secs);
+    // The first purge waits a full period: start-up is busy enough.
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     loop {
         ticker.tick().await;
+        services.rate_limits.shrink();
+        if let Err(error) = crate::service::limits::purge_throttles(&services).await {
+            tracing::warn!(error = %error, "login throttle purge failed");
+        }
         match crate::service::sessions::purge(&services).await {
             Ok(0) => {}
             Ok(purged) => tracing::info!(purged, "expired and revoked sessions purged"),

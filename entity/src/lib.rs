@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod group;
+pub mod login_throttle;
 pub mod refresh_token;
 pub mod session;
 pub mod user;

@@ -57,6 +57,7 @@ impl AccountMutation {
         input: RegisterInput,
     ) -> async_graphql::Result<User> {
         let (services, _) = request_auth(ctx)?;
+        let extras = ctx.data::<RequestExtras>()?;
         let registration = Registration {
             username: input.username,
             email: input.email,
@@ -71,7 +72,9 @@ impl AccountMutation {
             profile_pic: None,
         };
         Ok(User(
-            accounts::register(services, registration).await.gql()?,
+            accounts::register(services, registration, &extras.client)
+                .await
+                .gql()?,
         ))
     }
 
@@ -113,7 +116,9 @@ impl AccountMutation {
                 crate::service::principal::NOT_PROVIDED,
             ))
             .gql()?;
-        let (user, tokens) = sessions::refresh(services, &token).await.gql()?;
+        let (user, tokens) = sessions::refresh(services, &token, &extras.client)
+            .await
+            .gql()?;
         Ok(payload(user, tokens))
     }
 
@@ -154,11 +159,13 @@ impl AccountMutation {
         new_password: String,
     ) -> async_graphql::Result<bool> {
         let (services, auth) = request_auth(ctx)?;
+        let extras = ctx.data::<RequestExtras>()?;
         accounts::change_password(
             services,
             auth,
             SecretString::from(old_password),
             SecretString::from(new_password),
+            &extras.client,
         )
         .await
         .gql()?;

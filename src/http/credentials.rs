@@ -1,7 +1,10 @@
 //! The one credentials extractor: `Authorization: Bearer|JWT <access>`, `Token <legacy>`,
 //! or the access cookie, resolved to `Auth` for every route, REST and GraphQL alike.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+
+use axum::http::HeaderMap;
+use ipnet::IpNet;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
@@ -64,6 +67,30 @@ pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
         .filter(|value| !value.is_empty())
 }
 
+/// The client's address: the peer, unless the peer is a trusted proxy; then the right-most
+/// `X-Forwarded-For` entry that is not itself a trusted proxy (entries further left are
+/// whatever the client claimed, and cannot be believed).
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|entry| entry.trim().parse::<IpAddr>().ok())
+        .collect();
+    forwarded
+        .iter()
+        .rev()
+        .find(|ip| !is_trusted(ip))
+        .or(forwarded.first())
+        .copied()
+        .unwrap_or(peer)
+}
+
 impl FromRequestParts<AppState> for RequestCredentials {
     type Rejection = CredentialsRejection;
 
@@ -101,11 +128,14 @@ impl FromRequestParts<AppState> for RequestCredentials {
             },
         }
         .map_err(CredentialsRejection)?;
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip());
         let client = ClientInfo {
-            ip: parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip().to_string()),
+            ip: peer
+                .map(|peer| client_ip(peer, &parts.headers, &state.settings.trusted_proxies))
+                .map(|ip| ip.to_string()),
             user_agent: parts
                 .headers
                 .get(header::USER_AGENT)
@@ -118,5 +148,33 @@ impl FromRequestParts<AppState> for RequestCredentials {
             refresh_cookie: cookie(parts, REFRESH_COOKIE).map(str::to_owned),
             via_cookie,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(xff: &str) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        map.insert("x-forwarded-for", xff.parse().unwrap());
+        map
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let spoofed = headers("1.2.3.4, 203.0.113.9, 10.0.0.2");
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let stranger: IpAddr = "198.51.100.7".parse().unwrap();
+        // Through the proxies: the right-most untrusted hop, not the client's claim.
+        assert_eq!(
+            client_ip(proxy, &spoofed, &trusted),
+            "203.0.113.9".parse::<IpAddr>().unwrap()
+        );
+        // Straight from the internet: the header is ignored.
+        assert_eq!(client_ip(stranger, &spoofed, &trusted), stranger);
+        // Nothing trusted: the peer.
+        assert_eq!(client_ip(proxy, &spoofed, &[]), proxy);
     }
 }

@@ -139,7 +139,7 @@ async fn post_token_refresh(
         )
             .into_response());
     };
-    match sessions::refresh(&state.services, &token).await {
+    match sessions::refresh(&state.services, &token, &caller.client).await {
         Ok((_, tokens)) => {
             let headers = cookies::set(&tokens, state.settings.refresh_token_ttl_secs, secure);
             Ok((headers, Json(json!({ "refreshed": true }))).into_response())
@@ -172,6 +172,7 @@ async fn post_change_password(
         &caller.auth,
         SecretString::from(old),
         SecretString::from(new),
+        &caller.client,
     )
     .await?;
     Ok(Json(json!({ "message": "Password updated successfully" })))

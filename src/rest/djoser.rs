@@ -50,13 +50,17 @@ fn user_json(user: &user::Model) -> Value {
     })
 }
 
-async fn post_users(State(state): State<AppState>, body: LegacyBody) -> RestResult<Response> {
+async fn post_users(
+    State(state): State<AppState>,
+    caller: RequestCredentials,
+    body: LegacyBody,
+) -> RestResult<Response> {
     let mut errors = FieldErrors::new();
     let registration = registration(&body, &mut errors);
     check(errors)?;
     let registration =
         registration.ok_or_else(|| RestError::bad_request("Invalid registration."))?;
-    let user = accounts::register(&state.services, registration).await?;
+    let user = accounts::register(&state.services, registration, &caller.client).await?;
     Ok((StatusCode::CREATED, Json(user_json(&user))).into_response())
 }
 

@@ -89,14 +89,18 @@ pub(crate) fn legacy_group_field(error: ServiceError) -> ServiceError {
     }
 }
 
-async fn post_register(State(state): State<AppState>, body: LegacyBody) -> RestResult<Response> {
+async fn post_register(
+    State(state): State<AppState>,
+    caller: RequestCredentials,
+    body: LegacyBody,
+) -> RestResult<Response> {
     let mut errors = FieldErrors::new();
     let registration = registration(&body, &mut errors);
     check(errors)?;
     let Some(registration) = registration else {
         return Err(RestError::bad_request("Invalid registration."));
     };
-    let user = accounts::register(&state.services, registration)
+    let user = accounts::register(&state.services, registration, &caller.client)
         .await
         .map_err(legacy_group_field)?;
     let groups = group_ids(&state.services, &user).await?;

@@ -27,12 +27,16 @@ fn user_json(user: &user::Model) -> Value {
     json!({ "id": user.id, "username": user.username, "email": email(user) })
 }
 
-async fn post_refresh(State(state): State<AppState>, body: LegacyBody) -> RestResult<Json<Value>> {
+async fn post_refresh(
+    State(state): State<AppState>,
+    caller: RequestCredentials,
+    body: LegacyBody,
+) -> RestResult<Json<Value>> {
     let mut errors = FieldErrors::new();
     let token = body.required("refresh_token", &mut errors);
     check(errors)?;
     let token = token.ok_or_else(|| RestError::bad_request("refresh_token is required."))?;
-    let (_, tokens) = sessions::refresh(&state.services, &token).await?;
+    let (_, tokens) = sessions::refresh(&state.services, &token, &caller.client).await?;
     Ok(Json(json!({
         "access_token": tokens.access_token,
         "refresh_token": tokens.refresh_token,

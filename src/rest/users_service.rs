@@ -98,6 +98,7 @@ fn reject_non_file(body: &LegacyBody, errors: &mut FieldErrors) {
 async fn post_register(
     State(state): State<AppState>,
     headers: HeaderMap,
+    caller: RequestCredentials,
     body: LegacyBody,
 ) -> RestResult<Response> {
     let mut errors = FieldErrors::new();
@@ -106,7 +107,7 @@ async fn post_register(
     check(errors)?;
     let registration =
         registration.ok_or_else(|| RestError::bad_request("Invalid registration."))?;
-    let user = accounts::register(&state.services, registration).await?;
+    let user = accounts::register(&state.services, registration, &caller.client).await?;
     Ok((
         StatusCode::CREATED,
         Json(user_json(&base_url(&headers), &user)),
@@ -153,12 +154,16 @@ async fn put_update(
     Ok(Json(user_json(&base_url(&headers), &user)))
 }
 
-async fn post_refresh(State(state): State<AppState>, body: LegacyBody) -> RestResult<Json<Value>> {
+async fn post_refresh(
+    State(state): State<AppState>,
+    caller: RequestCredentials,
+    body: LegacyBody,
+) -> RestResult<Json<Value>> {
     let mut errors = FieldErrors::new();
     let token = body.required("refresh", &mut errors);
     check(errors)?;
     let token = token.ok_or_else(|| RestError::bad_request("refresh is required."))?;
-    let (_, tokens) = sessions::refresh(&state.services, &token).await?;
+    let (_, tokens) = sessions::refresh(&state.services, &token, &caller.client).await?;
     Ok(Json(
         json!({ "access": tokens.access_token, "refresh": tokens.refresh_token }),
     ))

@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::context::{ClientInfo, Services};
 use super::error::{on_unique_violation, FieldErrors, ServiceError, ServiceResult};
+use super::limits::{self, Action};
 use super::principal::{Auth, Principal};
 use super::sessions::{self, IssuedTokens, RevokeReason};
 use super::types::{identifier_key, parse_text, Email, NameInput, Patch, Username, NAME_MAX};
@@ -131,7 +132,12 @@ fn check_password(
 /// Creates an account. Duplicate usernames and emails (after normalisation), invalid fields
 /// and weak passwords are reported together as field errors.
 #[tracing::instrument(skip_all)]
-pub async fn register(svc: &Services, registration: Registration) -> ServiceResult<user::Model> {
+pub async fn register(
+    svc: &Services,
+    registration: Registration,
+    client: &ClientInfo,
+) -> ServiceResult<user::Model> {
+    svc.rate_limits.check(Action::Register, client)?;
     let mut errors = FieldErrors::new();
     let email = match registration.email.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -360,12 +366,19 @@ async fn find_login_user(svc: &Services, name: &LoginName) -> ServiceResult<Opti
 pub async fn check_credentials(
     svc: &Services,
     credentials: Credentials,
+    client: &ClientInfo,
 ) -> ServiceResult<user::Model> {
     let Some(name) = credentials.name.filter(|n| match n {
         LoginName::UsernameOrEmail(s) | LoginName::Email(s) => !s.trim().is_empty(),
     }) else {
         return Err(ServiceError::field("username", "This field is required."));
     };
+    svc.rate_limits.check(Action::Login, client)?;
+    let throttle_key = match &name {
+        LoginName::UsernameOrEmail(raw) | LoginName::Email(raw) => identifier_key(raw.trim()),
+    };
+    let now = Utc::now();
+    limits::check_lockout(svc, &throttle_key, now).await?;
     let user = find_login_user(svc, &name).await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let password = credentials.password;
@@ -376,11 +389,12 @@ pub async fn check_credentials(
         }
         _ => {
             svc.metrics.login(false);
+            limits::record_failure(svc, &throttle_key, now).await?;
             return Err(ServiceError::InvalidCredentials);
         }
     };
     svc.metrics.login(true);
-    let now = Utc::now();
+    limits::clear_failures(svc, &throttle_key).await?;
     let mut update = user::Entity::update_many()
         .col_expr(user::Column::LastLogin, Expr::value(Some(now)))
         .filter(user::Column::Id.eq(user.id));
@@ -404,7 +418,7 @@ pub async fn login(
     client: &ClientInfo,
     with_legacy: bool,
 ) -> ServiceResult<(user::Model, IssuedTokens)> {
-    let user = check_credentials(svc, credentials).await?;
+    let user = check_credentials(svc, credentials, client).await?;
     let tokens = sessions::start_jwt_session(svc, &svc.db, user.id, client, with_legacy).await?;
     tracing::info!(user_id = user.id, session_id = %tokens.session_id, "login");
     Ok((user, tokens))
@@ -416,7 +430,7 @@ pub async fn login_legacy(
     credentials: Credentials,
     client: &ClientInfo,
 ) -> ServiceResult<(user::Model, String)> {
-    let user = check_credentials(svc, credentials).await?;
+    let user = check_credentials(svc, credentials, client).await?;
     let token = sessions::start_legacy_session(&svc.db, user.id, client, Utc::now()).await?;
     tracing::info!(user_id = user.id, "legacy token login");
     Ok((user, token))
@@ -452,8 +466,10 @@ pub async fn change_password(
     auth: &Auth,
     old_password: SecretString,
     new_password: SecretString,
+    client: &ClientInfo,
 ) -> ServiceResult<()> {
     let principal = auth.require()?;
+    svc.rate_limits.check(Action::ChangePassword, client)?;
     let user = verify_own_password(svc, principal, old_password, "old_password").await?;
     let mut errors = FieldErrors::new();
     check_password(svc, "new_password", &new_password, &user, &mut errors);
@@ -784,6 +800,8 @@ pub async fn create_admin(
             group_ids: Vec::new(),
             profile_pic: None,
         },
+        // The command line: no client address, no rate limit.
+        &ClientInfo::default(),
     )
     .await?;
     let mut row = created.into_active_model();

@@ -28,6 +28,10 @@ pub struct Services {
     pub media_dir: PathBuf,
     /// Metrics of this instance (login outcomes).
     pub metrics: std::sync::Arc<crate::metrics::Metrics>,
+    /// Per-IP rate limits of this instance.
+    pub rate_limits: std::sync::Arc<super::limits::RateLimits>,
+    /// Back-off after failed logins.
+    pub lockout: super::limits::LockoutSettings,
     /// Limits on uploaded pictures.
     pub image_limits: crate::media::ImageLimits,
 }

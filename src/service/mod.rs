@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod context;
 pub mod error;
 pub mod groups;
+pub mod limits;
 pub mod principal;
 pub mod sessions;
 pub mod types;

@@ -251,7 +251,10 @@ async fn accept(svc: &Services, session: session::Model, user: user::Model) -> S
 pub async fn refresh(
     svc: &Services,
     presented: &str,
+    client: &ClientInfo,
 ) -> ServiceResult<(user::Model, IssuedTokens)> {
+    svc.rate_limits
+        .check(super::limits::Action::Refresh, client)?;
     let now = Utc::now();
     let token_hash = hash_token(presented);
     let txn = svc.db.begin().await?;

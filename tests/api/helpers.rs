@@ -181,6 +181,13 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         // Cheap hashing keeps the suite fast; the policy is the same.
         argon2_memory_kib: 1024,
         argon2_iterations: 1,
+        // Every test client is 127.0.0.1 and many register dozens of users: the abuse
+        // limits are tested on their own (tests/api/abuse.rs) with the limits switched on.
+        rate_limit_login: 0,
+        rate_limit_register: 0,
+        rate_limit_refresh: 0,
+        rate_limit_password: 0,
+        lockout_threshold: 0,
         ..Default::default()
     };
     configure(&mut settings);

@@ -6,6 +6,7 @@
 //! otherwise each test uses a temporary SQLite file. TEST_LOG=1 prints the
 //! server's tracing output.
 
+mod abuse;
 mod admin;
 mod cli;
 mod graphql_uploads;
