@@ -4,6 +4,7 @@ pub mod error;
 pub mod limits;
 pub mod loaders;
 pub mod mutation;
+pub mod observe;
 pub mod query;
 pub mod types;
 
@@ -54,7 +55,8 @@ pub fn build_schema(settings: &Settings, services: Option<Services>) -> AuthSche
         .limit_directives(16)
         .extension(limits::DocumentLimits {
             max_aliases: settings.graphql_max_aliases,
-        });
+        })
+        .extension(observe::OperationMetrics);
     if !settings.introspection {
         builder = builder.disable_introspection();
     }

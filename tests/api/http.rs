@@ -231,3 +231,32 @@ async fn a_malformed_graphql_body_gets_an_error_not_a_crash() {
     let healthy = app.get("/healthz").await;
     assert_eq!(healthy.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn graphql_operations_are_counted_by_root_field_and_outcome() {
+    // Arrange
+    let app = crate::helpers::spawn_app().await;
+    let user = app.signed_in_user("counted").await;
+
+    // Act
+    app.graphql_with_token(
+        &user.access,
+        "query Mine { me { id } }",
+        serde_json::json!({}),
+    )
+    .await;
+    app.graphql("{ me { id } }", serde_json::json!({})).await;
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+
+    // Assert
+    let line = |field: &str, outcome: &str| {
+        metrics.lines().any(|l| {
+            l.starts_with("authgraph_graphql_operations_total{")
+                && l.contains(&format!("field=\"{field}\""))
+                && l.contains(&format!("outcome=\"{outcome}\""))
+        })
+    };
+    assert!(line("me", "ok"), "{metrics}");
+    assert!(line("me", "UNAUTHENTICATED"), "{metrics}");
+    assert!(line("login", "ok"), "{metrics}");
+}
