@@ -119,6 +119,10 @@ pub struct Settings {
     #[arg(long, env = "AUTHGRAPH_GRAPHQL_MAX_ALIASES", default_value_t = 30)]
     pub graphql_max_aliases: usize,
 
+    /// How long a DataLoader waits, in milliseconds, to collect keys into one batch.
+    #[arg(long, env = "AUTHGRAPH_DATALOADER_DELAY_MS", default_value_t = 2)]
+    pub dataloader_delay_ms: u64,
+
     /// Maximum open database connections.
     #[arg(long, env = "AUTHGRAPH_DB_MAX_CONNECTIONS", default_value_t = 10)]
     pub db_max_connections: u32,

@@ -1,6 +1,7 @@
 //! Database connection: pool settings, SQLite durability settings, start-up retries,
 //! statement counting, migrations (serialised across instances), connectivity errors.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -56,7 +57,11 @@ pub async fn connect_with_retry(
     let mut delay = Duration::from_millis(500);
     let mut attempt = 1;
     loop {
-        match connect(settings, metrics).await {
+        let connected = match probe(settings).await {
+            Ok(()) => connect(settings, metrics).await,
+            Err(error) => Err(error),
+        };
+        match connected {
             Ok(db) => return Ok(db),
             Err(error) if attempt < attempts => {
                 tracing::warn!(
@@ -92,10 +97,25 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// Applies pending migrations. On PostgreSQL an advisory lock makes instances that start
-/// together on a fresh database take turns, so the tables are created exactly once.
-pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+/// The database file of an SQLite URL (`None` for other databases and `:memory:`).
+pub fn sqlite_file(database_url: &str) -> Option<PathBuf> {
+    database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| database_url.strip_prefix("sqlite:"))
+        .map(|rest| rest.split('?').next().unwrap_or_default())
+        .filter(|path| !path.is_empty() && !path.contains(":memory:"))
+        .map(PathBuf::from)
+}
+
+/// Applies pending migrations. Instances that start together on a fresh database take turns,
+/// so the tables are created exactly once: on PostgreSQL through an advisory lock, on SQLite
+/// through an exclusive lock on a file beside the database.
+pub async fn migrate(db: &DatabaseConnection, database_url: &str) -> Result<(), DbErr> {
     if db.get_database_backend() != DbBackend::Postgres {
+        let _lock = match sqlite_file(database_url) {
+            Some(path) => Some(lock_file(path).await?),
+            None => None,
+        };
         return Migrator::up(db, None).await;
     }
     let pool = db.get_postgres_connection_pool();
@@ -117,6 +137,46 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
         lock.detach();
     }
     result
+}
+
+/// Takes an exclusive lock on `<database>.migrate-lock` (released when the file is dropped).
+async fn lock_file(database: PathBuf) -> Result<std::fs::File, DbErr> {
+    let mut path = database.into_os_string();
+    path.push(".migrate-lock");
+    let locked = tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)?;
+        file.lock()?;
+        Ok::<_, std::io::Error>(file)
+    })
+    .await
+    .map_err(|e| DbErr::Custom(format!("migration lock task failed: {e}")))?;
+    locked.map_err(|e| DbErr::Custom(format!("cannot take the migration lock: {e}")))
+}
+
+/// Fails fast, with the real reason ("connection refused", "password authentication
+/// failed"), when PostgreSQL cannot be reached: a pool would only report a timeout.
+async fn probe(settings: &Settings) -> Result<(), DbErr> {
+    use sea_orm::sqlx::Connection as _;
+    let url = &settings.database_url;
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Ok(());
+    }
+    let timeout = Duration::from_secs(settings.db_acquire_timeout_secs.max(1));
+    match tokio::time::timeout(timeout, sea_orm::sqlx::PgConnection::connect(url)).await {
+        Ok(Ok(connection)) => {
+            let _ = connection.close().await;
+            Ok(())
+        }
+        Ok(Err(error)) => Err(DbErr::Conn(RuntimeErr::SqlxError(Arc::new(error)))),
+        Err(_) => Err(DbErr::Custom(format!(
+            "no answer within {} s",
+            timeout.as_secs()
+        ))),
+    }
 }
 
 /// Whether a database error means the database cannot be reached (as opposed to a bad

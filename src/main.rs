@@ -40,7 +40,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
         }
         Command::Migrate => {
             let db = db::connect_with_retry(&settings, &Metrics::new()).await?;
-            db::migrate(&db).await?;
+            db::migrate(&db, &settings.database_url).await?;
             tracing::info!("migrations applied");
         }
         Command::CreateAdmin {

@@ -28,13 +28,12 @@ pub enum SecretError {
 /// Where the generated secret lives: beside an SQLite database file, otherwise in the
 /// working directory.
 pub fn secret_path(database_url: &str) -> PathBuf {
-    let sqlite_file = database_url
-        .strip_prefix("sqlite://")
-        .or_else(|| database_url.strip_prefix("sqlite:"))
-        .map(|rest| rest.split('?').next().unwrap_or_default())
-        .filter(|path| !path.is_empty() && !path.contains(":memory:"));
-    match sqlite_file {
-        Some(path) => PathBuf::from(format!("{path}.jwt-secret")),
+    match crate::db::sqlite_file(database_url) {
+        Some(path) => {
+            let mut path = path.into_os_string();
+            path.push(".jwt-secret");
+            PathBuf::from(path)
+        }
         None => PathBuf::from("authgraph.jwt-secret"),
     }
 }

@@ -63,7 +63,7 @@ pub async fn build_services(
     metrics: &Arc<Metrics>,
 ) -> Result<Services, StartupError> {
     let db = db::connect_with_retry(settings, metrics).await?;
-    db::migrate(&db).await?;
+    db::migrate(&db, &settings.database_url).await?;
     let secret = secret::resolve(settings.jwt_secret.as_ref(), &settings.database_url)?;
     let jwt = JwtKeys::new(
         secret.expose_secret().as_bytes(),

@@ -84,14 +84,20 @@ fn with_request_data(
             services: services.clone(),
         },
         tokio::spawn,
-    );
+    )
+    .delay(std::time::Duration::from_millis(
+        state.settings.dataloader_delay_ms,
+    ));
     let members = DataLoader::new(
         MembersOfGroups {
             services,
             auth: credentials.auth.clone(),
         },
         tokio::spawn,
-    );
+    )
+    .delay(std::time::Duration::from_millis(
+        state.settings.dataloader_delay_ms,
+    ));
     request
         .data(credentials.auth)
         .data(RequestExtras {
