@@ -181,6 +181,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         // Cheap hashing keeps the suite fast; the policy is the same.
         argon2_memory_kib: 1024,
         argon2_iterations: 1,
+        // The test server speaks plain http: Secure cookies would never come back.
+        cookie_secure: false,
         // Every test client is 127.0.0.1 and many register dozens of users: the abuse
         // limits are tested on their own (tests/api/abuse.rs) with the limits switched on.
         rate_limit_login: 0,
@@ -554,4 +556,614 @@ pub fn sign_jwt_like(model: &str, claims: &Value, secret: &[u8]) -> String {
     header.kid = jwt_header(model)["kid"].as_str().map(str::to_owned);
     jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(secret))
         .expect("cannot sign the forged token")
+}
+
+// ---------------------------------------------------------------------------
+// Legacy REST routes (the five Django REST Framework APIs of shared/seeds/)
+// ---------------------------------------------------------------------------
+
+/// DRF's body for a request that carries no credentials at all.
+pub const NOT_PROVIDED: &str = "Authentication credentials were not provided.";
+/// DRF's message for a missing required field.
+pub const REQUIRED: &str = "This field is required.";
+/// DRF's 403 detail.
+pub const NO_PERMISSION: &str = "You do not have permission to perform this action.";
+/// The 404 detail of the cookie API's `/users/<id>/`.
+pub const NO_USER_MATCHES: &str = "No User matches the given query.";
+/// The names of the auth cookies.
+pub const ACCESS_COOKIE: &str = "ag_access";
+pub const REFRESH_COOKIE: &str = "ag_refresh";
+
+/// A REST request being built; `send` runs it and checks that the answer
+/// leaks no password and no hash.
+pub struct RestCall {
+    label: String,
+    request: reqwest::RequestBuilder,
+    check_secrets: bool,
+}
+
+impl RestCall {
+    /// A raw `Authorization` header value.
+    pub fn auth(mut self, value: &str) -> Self {
+        self.request = self.request.header(AUTHORIZATION, value);
+        self
+    }
+
+    /// `Authorization: Token <key>` (djoser, conjugator).
+    pub fn token(self, key: &str) -> Self {
+        self.auth(&format!("Token {key}"))
+    }
+
+    /// `Authorization: Bearer <jwt>` (simplejwt).
+    pub fn bearer(self, jwt: &str) -> Self {
+        self.auth(&format!("Bearer {jwt}"))
+    }
+
+    /// `Authorization: JWT <jwt>` (users-service).
+    pub fn jwt(self, jwt: &str) -> Self {
+        self.auth(&format!("JWT {jwt}"))
+    }
+
+    /// Sends the auth cookies by hand, in a `Cookie` header.
+    pub fn cookies(self, cookies: &AuthCookies) -> Self {
+        self.header(
+            "cookie",
+            &format!(
+                "{ACCESS_COOKIE}={}; {REFRESH_COOKIE}={}",
+                cookies.access, cookies.refresh
+            ),
+        )
+    }
+
+    /// Sends one cookie by hand.
+    pub fn cookie(self, name: &str, value: &str) -> Self {
+        self.header("cookie", &format!("{name}={value}"))
+    }
+
+    /// Any header.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.request = self.request.header(name, value);
+        self
+    }
+
+    /// A JSON body.
+    pub fn json(mut self, body: Value) -> Self {
+        self.request = self.request.json(&body);
+        self
+    }
+
+    /// A body of the given content type.
+    pub fn body(mut self, content_type: &str, bytes: impl Into<Vec<u8>>) -> Self {
+        self.request = self
+            .request
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(bytes.into());
+        self
+    }
+
+    /// A multipart/form-data body.
+    pub fn multipart(self, form: MultipartForm) -> Self {
+        let (content_type, bytes) = form.finish();
+        self.body(&content_type, bytes)
+    }
+
+    /// Skips the no-secrets check (for documents that may legitimately name
+    /// the hashing algorithm, such as the OpenAPI description).
+    pub fn unchecked(mut self) -> Self {
+        self.check_secrets = false;
+        self
+    }
+
+    /// Sends the request and reads the whole answer.
+    pub async fn send(self) -> RestResponse {
+        let response = self
+            .request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{} failed: {e}", self.label));
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .bytes()
+            .await
+            .unwrap_or_else(|e| panic!("{}: cannot read the body: {e}", self.label))
+            .to_vec();
+        let answer = RestResponse {
+            label: self.label,
+            status,
+            headers,
+            bytes,
+        };
+        if self.check_secrets {
+            answer.assert_no_secrets();
+        }
+        answer
+    }
+}
+
+/// A whole REST answer.
+#[derive(Debug)]
+pub struct RestResponse {
+    /// `METHOD path`, for messages.
+    pub label: String,
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub bytes: Vec<u8>,
+}
+
+impl RestResponse {
+    /// The body as text (lossy for binary bodies).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes).into_owned()
+    }
+
+    /// The body as JSON; panics when it is not JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.bytes).unwrap_or_else(|e| {
+            panic!(
+                "{}: body is not JSON ({e}), status {}: {}",
+                self.label,
+                self.status,
+                self.text()
+            )
+        })
+    }
+
+    /// Asserts the status.
+    #[track_caller]
+    pub fn assert_status(&self, status: StatusCode) -> &Self {
+        assert_eq!(
+            self.status,
+            status,
+            "{}: unexpected status, body: {}",
+            self.label,
+            self.text()
+        );
+        self
+    }
+
+    /// Asserts the status and returns the JSON body.
+    #[track_caller]
+    pub fn assert_json(&self, status: StatusCode) -> Value {
+        self.assert_status(status);
+        self.json()
+    }
+
+    /// Asserts the status and the exact JSON body.
+    #[track_caller]
+    pub fn assert_body(&self, status: StatusCode, expected: Value) {
+        let body = self.assert_json(status);
+        assert_eq!(body, expected, "{}: unexpected body", self.label);
+    }
+
+    /// Asserts 401 with DRF's "no credentials" body.
+    #[track_caller]
+    pub fn assert_not_provided(&self) {
+        self.assert_body(StatusCode::UNAUTHORIZED, json!({ "detail": NOT_PROVIDED }));
+    }
+
+    /// Asserts 401 with `"code": "token_not_valid"` and a `detail` message.
+    #[track_caller]
+    pub fn assert_token_not_valid(&self) {
+        let body = self.assert_json(StatusCode::UNAUTHORIZED);
+        assert_eq!(body["code"], "token_not_valid", "{}: {body}", self.label);
+        assert!(
+            body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+            "{}: no detail: {body}",
+            self.label
+        );
+    }
+
+    /// One header as text.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().expect("header is not text").to_owned())
+    }
+
+    /// Every `Set-Cookie` of the answer, parsed.
+    pub fn set_cookies(&self) -> Vec<SetCookie> {
+        self.headers
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .map(|v| SetCookie::parse(v.to_str().expect("Set-Cookie is not text")))
+            .collect()
+    }
+
+    /// The `Set-Cookie` of the named cookie, if any.
+    pub fn set_cookie(&self, name: &str) -> Option<SetCookie> {
+        self.set_cookies().into_iter().find(|c| c.name == name)
+    }
+
+    /// The auth cookies this answer sets; panics when one is missing.
+    #[track_caller]
+    pub fn auth_cookies(&self) -> AuthCookies {
+        let access = self
+            .set_cookie(ACCESS_COOKIE)
+            .unwrap_or_else(|| panic!("{}: no {ACCESS_COOKIE} cookie set", self.label));
+        let refresh = self
+            .set_cookie(REFRESH_COOKIE)
+            .unwrap_or_else(|| panic!("{}: no {REFRESH_COOKIE} cookie set", self.label));
+        AuthCookies {
+            access: access.value,
+            refresh: refresh.value,
+        }
+    }
+
+    /// No password, no hash, no mention of the hashing algorithm.
+    #[track_caller]
+    pub fn assert_no_secrets(&self) {
+        let text = self.text();
+        for secret in [PASSWORD, NEW_PASSWORD] {
+            assert!(
+                !text.contains(secret),
+                "{}: the answer contains a password: {text}",
+                self.label
+            );
+        }
+        assert!(
+            !text.to_ascii_lowercase().contains("argon2"),
+            "{}: the answer contains a password hash: {text}",
+            self.label
+        );
+    }
+}
+
+/// One parsed `Set-Cookie` header.
+#[derive(Debug, Clone)]
+pub struct SetCookie {
+    pub name: String,
+    pub value: String,
+    /// The raw header, for messages.
+    pub raw: String,
+    /// Attributes, names lowercased (`httponly`, `max-age`, ...), values as sent.
+    pub attributes: Vec<(String, Option<String>)>,
+}
+
+impl SetCookie {
+    fn parse(raw: &str) -> Self {
+        let mut parts = raw.split(';');
+        let (name, value) = parts
+            .next()
+            .and_then(|pair| pair.split_once('='))
+            .unwrap_or_else(|| panic!("malformed Set-Cookie: {raw}"));
+        let attributes = parts
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .map(|part| match part.split_once('=') {
+                Some((k, v)) => (k.trim().to_ascii_lowercase(), Some(v.trim().to_owned())),
+                None => (part.to_ascii_lowercase(), None),
+            })
+            .collect();
+        Self {
+            name: name.trim().to_owned(),
+            value: value.trim().trim_matches('"').to_owned(),
+            raw: raw.to_owned(),
+            attributes,
+        }
+    }
+
+    /// Whether the flag or attribute is present (case-insensitive name).
+    pub fn has(&self, attribute: &str) -> bool {
+        let attribute = attribute.to_ascii_lowercase();
+        self.attributes.iter().any(|(k, _)| *k == attribute)
+    }
+
+    /// The value of an attribute (case-insensitive name).
+    pub fn attribute(&self, attribute: &str) -> Option<&str> {
+        let attribute = attribute.to_ascii_lowercase();
+        self.attributes
+            .iter()
+            .find(|(k, _)| *k == attribute)
+            .and_then(|(_, v)| v.as_deref())
+    }
+}
+
+/// The two auth cookies of the cookie API.
+#[derive(Debug, Clone)]
+pub struct AuthCookies {
+    pub access: String,
+    pub refresh: String,
+}
+
+/// The answer of the shared `POST /api/login/`.
+#[derive(Debug, Clone)]
+pub struct ApiLogin {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// The 40-hex legacy token (conjugator's `token`).
+    pub token: String,
+}
+
+/// The tokens of users-service's `POST /api/user/login/`, and its `data`.
+#[derive(Debug, Clone)]
+pub struct UsersServiceLogin {
+    pub access: String,
+    pub refresh: String,
+    pub data: Value,
+}
+
+impl TestApp {
+    /// `http://127.0.0.1:PORT<path>`
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// A fresh client with its own cookie store (a second browser).
+    pub fn new_cookie_client(&self) -> Client {
+        Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("cannot build the HTTP client")
+    }
+
+    /// A REST request with the cookie-less client: it carries exactly the
+    /// credentials the test adds.
+    pub fn rest(&self, method: reqwest::Method, path: &str) -> RestCall {
+        self.rest_with(&self.api_client, method, path)
+    }
+
+    /// A REST request with the given client (e.g. one with a cookie store).
+    pub fn rest_with(&self, client: &Client, method: reqwest::Method, path: &str) -> RestCall {
+        RestCall {
+            label: format!("{method} {path}"),
+            request: client.request(method, self.url(path)),
+            check_secrets: true,
+        }
+    }
+
+    /// `POST /api/register/` (shared path); asserts 201 and returns the body.
+    pub async fn rest_register(&self, body: Value) -> Value {
+        self.rest(reqwest::Method::POST, "/api/register/")
+            .json(body)
+            .send()
+            .await
+            .assert_json(StatusCode::CREATED)
+    }
+
+    /// djoser `POST /auth/token/login/` with an email; returns the auth token.
+    pub async fn djoser_login(&self, email: &str, password: &str) -> String {
+        let body = self
+            .rest(reqwest::Method::POST, "/auth/token/login/")
+            .json(json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .assert_json(StatusCode::OK);
+        body["auth_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no auth_token: {body}"))
+            .to_owned()
+    }
+
+    /// Shared `POST /api/login/` with the given body; asserts 200.
+    pub async fn api_login_with(&self, body: Value) -> ApiLogin {
+        let body = self
+            .rest(reqwest::Method::POST, "/api/login/")
+            .json(body)
+            .send()
+            .await
+            .assert_json(StatusCode::OK);
+        let field = |name: &str| {
+            body[name]
+                .as_str()
+                .unwrap_or_else(|| panic!("no {name}: {body}"))
+                .to_owned()
+        };
+        ApiLogin {
+            access_token: field("access_token"),
+            refresh_token: field("refresh_token"),
+            token: field("token"),
+        }
+    }
+
+    /// Shared `POST /api/login/` by email (simplejwt's documented form).
+    pub async fn api_login(&self, email: &str, password: &str) -> ApiLogin {
+        self.api_login_with(json!({ "email": email, "password": password }))
+            .await
+    }
+
+    /// Cookie API `POST /api/token/` with the cookie-less client; returns the
+    /// cookies it sets.
+    pub async fn cookie_login(&self, username: &str, password: &str) -> AuthCookies {
+        self.rest(reqwest::Method::POST, "/api/token/")
+            .json(json!({ "username": username, "password": password }))
+            .send()
+            .await
+            .assert_status(StatusCode::OK)
+            .auth_cookies()
+    }
+
+    /// users-service `POST /api/user/login/`; asserts 200.
+    pub async fn users_service_login(&self, email: &str, password: &str) -> UsersServiceLogin {
+        let body = self
+            .rest(reqwest::Method::POST, "/api/user/login/")
+            .json(json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .assert_json(StatusCode::OK);
+        let token = |name: &str| {
+            body["tokens"][name]
+                .as_str()
+                .unwrap_or_else(|| panic!("no tokens.{name}: {body}"))
+                .to_owned()
+        };
+        UsersServiceLogin {
+            access: token("access"),
+            refresh: token("refresh"),
+            data: body["data"].clone(),
+        }
+    }
+}
+
+/// Asserts that `value` is an object with exactly these keys.
+#[track_caller]
+pub fn assert_keys(value: &Value, keys: &[&str]) {
+    let object = value
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {value}"));
+    let mut actual: Vec<&str> = object.keys().map(String::as_str).collect();
+    actual.sort_unstable();
+    let mut expected = keys.to_vec();
+    expected.sort_unstable();
+    assert_eq!(actual, expected, "unexpected keys in {value}");
+}
+
+/// A REST id (a JSON integer) as i64.
+#[track_caller]
+pub fn int_id(value: &Value) -> i64 {
+    value
+        .as_i64()
+        .unwrap_or_else(|| panic!("id is not a JSON integer: {value}"))
+}
+
+/// A GraphQL `ID` (a string of digits) as the integer REST uses.
+#[track_caller]
+pub fn graphql_id(id: &str) -> i64 {
+    id.parse()
+        .unwrap_or_else(|e| panic!("GraphQL id {id:?} is not an integer: {e}"))
+}
+
+/// Whether `s` is a 40-character lowercase hex string (a DRF token key).
+pub fn is_legacy_token(s: &str) -> bool {
+    s.len() == 40 && s.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// Whether `s` looks like a JWT (three base64url parts).
+pub fn is_jwt(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('.').collect();
+    parts.len() == 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
+}
+
+/// A multipart/form-data body built by hand (reqwest's `multipart` feature is
+/// not enabled).
+pub struct MultipartForm {
+    boundary: String,
+    body: Vec<u8>,
+}
+
+impl Default for MultipartForm {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MultipartForm {
+    pub fn new() -> Self {
+        Self {
+            boundary: format!("----authgraph-test-{}", random_string(24)),
+            body: Vec::new(),
+        }
+    }
+
+    /// A plain text field.
+    pub fn text(mut self, name: &str, value: &str) -> Self {
+        self.body.extend_from_slice(
+            format!(
+                "--{}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n",
+                self.boundary
+            )
+            .as_bytes(),
+        );
+        self
+    }
+
+    /// A file field.
+    pub fn file(mut self, name: &str, filename: &str, content_type: &str, bytes: &[u8]) -> Self {
+        self.body.extend_from_slice(
+            format!(
+                "--{}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\n\
+                 Content-Type: {content_type}\r\n\r\n",
+                self.boundary
+            )
+            .as_bytes(),
+        );
+        self.body.extend_from_slice(bytes);
+        self.body.extend_from_slice(b"\r\n");
+        self
+    }
+
+    /// (`Content-Type` header value, body bytes).
+    pub fn finish(mut self) -> (String, Vec<u8>) {
+        self.body
+            .extend_from_slice(format!("--{}--\r\n", self.boundary).as_bytes());
+        (
+            format!("multipart/form-data; boundary={}", self.boundary),
+            self.body,
+        )
+    }
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &byte in bytes {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            let mask = (crc & 1).wrapping_neg();
+            crc = (crc >> 1) ^ (0xEDB8_8320 & mask);
+        }
+    }
+    !crc
+}
+
+fn adler32(bytes: &[u8]) -> u32 {
+    let (mut a, mut b) = (1u32, 0u32);
+    for &byte in bytes {
+        a = (a + u32::from(byte)) % 65_521;
+        b = (b + a) % 65_521;
+    }
+    (b << 16) | a
+}
+
+fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    let start = out.len();
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    let crc = crc32(&out[start..]);
+    out.extend_from_slice(&crc.to_be_bytes());
+}
+
+/// A PNG whose IHDR claims `width` x `height` (8-bit RGB) and whose IDAT
+/// holds `rows` x `columns` pixels of the given colour, zlib "stored".
+fn build_png(width: u32, height: u32, columns: u32, rows: u32, rgb: [u8; 3]) -> Vec<u8> {
+    // Each row: filter byte 0 ("none"), then the pixels.
+    let row: Vec<u8> = std::iter::once(0)
+        .chain(rgb.iter().copied().cycle().take(3 * columns as usize))
+        .collect();
+    let raw = row.repeat(rows as usize);
+    assert!(raw.len() <= 65_535, "keep test PNGs small");
+    let mut zlib = vec![0x78, 0x01, 0x01];
+    let len = raw.len() as u16;
+    zlib.extend_from_slice(&len.to_le_bytes());
+    zlib.extend_from_slice(&(!len).to_le_bytes());
+    zlib.extend_from_slice(&raw);
+    zlib.extend_from_slice(&adler32(&raw).to_be_bytes());
+
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]); // 8-bit, RGB, deflate, no filter, no interlace
+
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png_chunk(&mut png, b"IHDR", &ihdr);
+    png_chunk(&mut png, b"IDAT", &zlib);
+    png_chunk(&mut png, b"IEND", &[]);
+    png
+}
+
+/// A small valid PNG of one colour.
+pub fn png(width: u32, height: u32, rgb: [u8; 3]) -> Vec<u8> {
+    build_png(width, height, width, height, rgb)
+}
+
+/// A "decompression bomb": a PNG header claiming 100000 x 100000 pixels
+/// (the data is a single pixel; a server that checks the header never reads it).
+pub fn png_bomb() -> Vec<u8> {
+    build_png(100_000, 100_000, 1, 1, [255, 0, 0])
 }
