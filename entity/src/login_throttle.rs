@@ -6,8 +6,8 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "login_throttles")]
 pub struct Model {
-    /// Comparison key of the attempted name (username or email), known account or not, so
-    /// that unknown names behave like known ones.
+    /// SHA-256 (hex) of the comparison key of the attempted name (username or email), known
+    /// account or not, so that unknown names behave like known ones.
     #[sea_orm(primary_key, auto_increment = false)]
     pub key: String,
     /// Consecutive failures.

@@ -342,6 +342,14 @@ async fn email_taken(svc: &Services, key: &str, except: Option<i64>) -> ServiceR
 }
 
 async fn find_login_user(svc: &Services, name: &LoginName) -> ServiceResult<Option<user::Model>> {
+    let raw = match name {
+        LoginName::UsernameOrEmail(raw) | LoginName::Email(raw) => raw,
+    };
+    // No account has such a name, and PostgreSQL refuses NUL bytes in text: answer "unknown"
+    // (the caller still verifies a dummy hash) instead of a database error.
+    if raw.contains('\0') || raw.chars().count() > 2 * super::types::EMAIL_MAX {
+        return Ok(None);
+    }
     let (key, by_username) = match name {
         LoginName::UsernameOrEmail(raw) => (identifier_key(raw.trim()), true),
         LoginName::Email(raw) => (identifier_key(raw.trim()), false),
@@ -374,8 +382,11 @@ pub async fn check_credentials(
         return Err(ServiceError::field("username", "This field is required."));
     };
     svc.rate_limits.check(Action::Login, client)?;
+    // Hashed: fixed length, no NUL bytes for PostgreSQL, no plaintext names in the table.
     let throttle_key = match &name {
-        LoginName::UsernameOrEmail(raw) | LoginName::Email(raw) => identifier_key(raw.trim()),
+        LoginName::UsernameOrEmail(raw) | LoginName::Email(raw) => {
+            crate::auth::tokens::hash_token(&identifier_key(raw.trim()))
+        }
     };
     let now = Utc::now();
     limits::check_lockout(svc, &throttle_key, now).await?;

@@ -427,6 +427,9 @@ pub async fn revoke_own_session(
     session_id: &str,
 ) -> ServiceResult<()> {
     let principal = auth.require()?;
+    if uuid::Uuid::parse_str(session_id).is_err() {
+        return Err(ServiceError::NotFound("Session"));
+    }
     let ended = revoke_where(
         &svc.db,
         session::Column::Id

@@ -8,6 +8,7 @@
 
 mod abuse;
 mod admin;
+mod bad_input;
 mod cli;
 mod graphql_uploads;
 mod groups;
