@@ -56,6 +56,21 @@ struct Op {
     backend: bool,
 }
 
+/// Operations that can answer 429: logins, registrations, refreshes, password changes.
+const RATE_LIMITED_OPERATIONS: &[&str] = &[
+    "djoser_users_create",
+    "djoser_token_login",
+    "simplejwt_refresh",
+    "cookie_token_obtain",
+    "cookie_token_refresh",
+    "cookie_change_password",
+    "users_service_login",
+    "users_service_register",
+    "users_service_refresh",
+    "register",
+    "login",
+];
+
 fn schema_ref(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
 }
@@ -168,6 +183,12 @@ impl Op {
             self.responses
                 .entry("403")
                 .or_insert_with(|| response_ref("Forbidden"));
+        }
+        if RATE_LIMITED_OPERATIONS.contains(&self.id) {
+            // Per-IP rate limits and the per-account login back-off (service::limits).
+            self.responses
+                .entry("429")
+                .or_insert_with(|| response_ref("TooManyRequests"));
         }
         if self.backend {
             self.responses
@@ -794,6 +815,11 @@ fn components(settings: &Settings) -> Value {
                 schema_ref("DrfDetail"),
             ),
             "InternalError": json_response("A server error occurred.", schema_ref("DrfDetail")),
+            "TooManyRequests": {
+                "description": "Rate limited (per client IP) or the account is locked after failed logins; retry after `Retry-After` seconds.",
+                "headers": { "Retry-After": { "schema": { "type": "integer", "minimum": 1 } } },
+                "content": { "application/json": { "schema": schema_ref("DrfDetail") } },
+            },
             "ServiceUnavailable": json_response(
                 "A dependency (database, password hashing) is unavailable; retry later.",
                 schema_ref("DrfDetail"),
