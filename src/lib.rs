@@ -6,6 +6,7 @@
 //! - [`http`]: credentials extractor, health, metrics
 //! - [`auth`]: password hashing and rules, token formats
 //! - [`startup`]: building and running the server; [`config`] and [`cli`]: settings
+//! - [`import`]: `import-django`, accounts moved over from a Django project
 #![forbid(unsafe_code)]
 
 pub mod auth;
@@ -14,6 +15,7 @@ pub mod config;
 pub mod db;
 pub mod graphql;
 pub mod http;
+pub mod import;
 pub mod media;
 pub mod metrics;
 pub mod rest;

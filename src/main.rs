@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use authgraph::cli::{Cli, Command};
 use authgraph::config::Settings;
+use authgraph::import::{self, ImportOptions};
 use authgraph::metrics::Metrics;
 use authgraph::service::accounts;
 use authgraph::startup::{build_services, Application};
@@ -75,6 +76,34 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
             })?;
             let verb = if created { "created" } else { "promoted" };
             println!("admin {verb}: {} (id {})", user.username, user.id);
+        }
+        Command::ImportDjango {
+            from,
+            user_table,
+            map,
+            media_root,
+            dry_run,
+            batch_size,
+            json,
+        } => {
+            let services = build_services(&settings, &Metrics::new()).await?;
+            let options = ImportOptions {
+                source_url: from,
+                user_table,
+                columns: map,
+                media_root,
+                dry_run,
+                batch_size,
+            };
+            let summary = import::run(&services, &options, |progress| {
+                eprintln!("import-django: {progress}");
+            })
+            .await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&summary)?);
+            } else {
+                print!("{summary}");
+            }
         }
         Command::PrintSchema => unreachable!("handled before logging is set up"),
     }

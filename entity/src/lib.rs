@@ -5,6 +5,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod django_import_map;
 pub mod group;
 pub mod login_throttle;
 pub mod refresh_token;
@@ -14,6 +15,7 @@ pub mod user_group;
 
 /// Re-exports every entity under its table's singular name (`User`, `Group`, ...).
 pub mod prelude {
+    pub use super::django_import_map::Entity as DjangoImportMap;
     pub use super::group::Entity as Group;
     pub use super::refresh_token::Entity as RefreshToken;
     pub use super::session::Entity as Session;

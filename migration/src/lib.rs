@@ -6,6 +6,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_create_tables;
+mod m20261122_000002_django_import;
 mod m20261122_000003_login_throttles;
 
 /// The ordered list of every migration of the project.
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
             Box::new(m20261122_000001_create_tables::Migration),
+            Box::new(m20261122_000002_django_import::Migration),
             Box::new(m20261122_000003_login_throttles::Migration),
         ]
     }

@@ -130,8 +130,10 @@ impl PasswordHasher {
         .await
     }
 
-    /// Verifies `password` against `stored` (a PHC string). With `stored = None` (unknown
-    /// user) the dummy hash is verified instead, and the answer is always a mismatch.
+    /// Verifies `password` against `stored`: a PHC string, or a Django hash (see
+    /// [`crate::auth::django`]), which always needs a rehash when it matches. With
+    /// `stored = None` (unknown user) the dummy hash is verified instead, and the answer is
+    /// always a mismatch.
     pub async fn verify(
         &self,
         password: SecretString,
@@ -140,13 +142,25 @@ impl PasswordHasher {
         let params = self.params.clone();
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| self.dummy_hash.to_string());
+        let dummy = Arc::clone(&self.dummy_hash);
         self.run(move |memory| {
-            let outcome = verify_phc(
-                &params,
-                password.expose_secret().as_bytes(),
-                &stored,
-                memory,
-            );
+            let password = password.expose_secret();
+            let outcome = if stored.starts_with('$') {
+                verify_phc(&params, password.as_bytes(), &stored, memory)
+            } else {
+                // Not PHC: a hash imported from Django (crate::import), or unusable. A match
+                // always asks for a rehash, so the first login replaces it with argon2id.
+                match crate::auth::django::verify(password, &stored) {
+                    Some(true) => Some(true),
+                    Some(false) => None,
+                    None => {
+                        // Unusable or unknown: spend a real check's time anyway, as Django
+                        // does, so timing does not tell these accounts apart.
+                        let _ = verify_phc(&params, password.as_bytes(), &dummy, memory);
+                        None
+                    }
+                }
+            };
             Ok(match outcome {
                 Some(needs_rehash) if known => Verification::Match { needs_rehash },
                 _ => Verification::Mismatch,
@@ -329,6 +343,27 @@ mod tests {
         assert_eq!(
             hasher
                 .verify(secret("anything"), Some("!unusable".into()))
+                .await
+                .unwrap(),
+            Verification::Mismatch
+        );
+    }
+
+    #[tokio::test]
+    async fn a_django_hash_matches_and_asks_for_a_rehash() {
+        // Made by Django 5.1: PBKDF2PasswordHasher().encode("correct hörse", "seasalt123", 1000)
+        let django = "pbkdf2_sha256$1000$seasalt123$GDWftJvimMQ6/sKdarcDlPgiQmW2npXcuta5XzJIgAk=";
+        let hasher = hasher(64);
+        assert_eq!(
+            hasher
+                .verify(secret("correct hörse"), Some(django.into()))
+                .await
+                .unwrap(),
+            Verification::Match { needs_rehash: true }
+        );
+        assert_eq!(
+            hasher
+                .verify(secret("correct horse"), Some(django.into()))
                 .await
                 .unwrap(),
             Verification::Mismatch

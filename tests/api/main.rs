@@ -14,6 +14,7 @@ mod graphql_uploads;
 mod groups;
 mod helpers;
 mod http;
+mod import_django;
 mod login;
 mod me;
 mod ops_durability;
