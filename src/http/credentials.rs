@@ -177,4 +177,23 @@ mod tests {
         // Nothing trusted: the peer.
         assert_eq!(client_ip(proxy, &spoofed, &[]), proxy);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn forwarded_for_never_yields_a_trusted_proxy_or_panics(
+            header in "[0-9a-f:., ]{0,80}",
+            peer_trusted in proptest::bool::ANY,
+        ) {
+            let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+            let peer: IpAddr = if peer_trusted { "10.1.2.3".parse().unwrap() } else { "198.51.100.9".parse().unwrap() };
+            let mut headers = HeaderMap::new();
+            if let Ok(value) = header.parse() {
+                headers.insert("x-forwarded-for", value);
+            }
+            let ip = client_ip(peer, &headers, &trusted);
+            if !peer_trusted {
+                proptest::prop_assert_eq!(ip, peer);
+            }
+        }
+    }
 }

@@ -294,3 +294,50 @@ mod tests {
         assert!(errors.get("full_name").is_some());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn parsing_never_panics_and_accepted_values_are_bounded(raw in "\\PC{0,300}") {
+            if let Ok(username) = Username::parse(&raw) {
+                prop_assert!(username.display.chars().count() <= USERNAME_MAX);
+                prop_assert!(!username.display.contains('\0'));
+                prop_assert_eq!(identifier_key(&username.display), username.key);
+            }
+            if let Ok(email) = Email::parse(&raw) {
+                prop_assert!(email.display.chars().count() <= EMAIL_MAX);
+                prop_assert!(email.display.contains('@'));
+            }
+            if let Ok(text) = parse_text(&raw, NAME_MAX) {
+                prop_assert!(!text.chars().any(char::is_control));
+            }
+        }
+
+        #[test]
+        fn the_identifier_key_is_idempotent(raw in "\\PC{0,60}") {
+            let key = identifier_key(&raw);
+            prop_assert_eq!(identifier_key(&key), key);
+        }
+
+        #[test]
+        fn case_never_makes_two_usernames_distinct(raw in "[a-zA-Z0-9_.@+-]{1,40}") {
+            let lower = Username::parse(&raw.to_lowercase()).map(|u| u.key);
+            let upper = Username::parse(&raw.to_uppercase()).map(|u| u.key);
+            prop_assert_eq!(lower, upper);
+        }
+
+        #[test]
+        fn a_full_name_splits_and_joins_back(
+            first in "[A-Za-z]{1,10}",
+            last in "([A-Za-z]{1,10}( [A-Za-z]{1,10})?)?",
+        ) {
+            let (f, l) = split_full_name(&join_full_name(&first, &last));
+            prop_assert_eq!((f, l), (first, last));
+        }
+    }
+}
