@@ -30,6 +30,10 @@ pub async fn connect(
         .connect_timeout(Duration::from_secs(settings.db_acquire_timeout_secs))
         .acquire_timeout(Duration::from_secs(settings.db_acquire_timeout_secs))
         .sqlx_logging(false)
+        // Ping only connections idle for a while, not on every checkout: the per-checkout
+        // ping is one more round trip (on SQLite, a hop to the connection's thread) per
+        // statement (bench/README.md).
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .map_sqlx_sqlite_opts(|opts| {
             opts.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)

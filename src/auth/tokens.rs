@@ -9,6 +9,7 @@
 //! not yield usable tokens. Access tokens are verified with the algorithm pinned to HS256,
 //! issuer and audience checked, and carry `sid`, the session that must still be live.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -53,9 +54,13 @@ pub fn key_id(secret: &[u8]) -> String {
     hex::encode(&Sha256::digest(secret)[..8])
 }
 
-/// The keys and rules for access tokens, built once at startup.
+/// The keys and rules for access tokens, built once at startup. Cheap to clone: it is part
+/// of `Services`, which handlers and middleware clone several times per request.
 #[derive(Clone)]
-pub struct JwtKeys {
+pub struct JwtKeys(Arc<Keys>);
+
+#[derive(Clone)]
+struct Keys {
     encoding: EncodingKey,
     kid: String,
     /// Verification keys by `kid`: the signing key first, then previous keys.
@@ -69,10 +74,10 @@ pub struct JwtKeys {
 impl std::fmt::Debug for JwtKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JwtKeys")
-            .field("kid", &self.kid)
-            .field("issuer", &self.issuer)
-            .field("audience", &self.audience)
-            .field("ttl", &self.ttl)
+            .field("kid", &self.0.kid)
+            .field("issuer", &self.0.issuer)
+            .field("audience", &self.0.audience)
+            .field("ttl", &self.0.ttl)
             .finish_non_exhaustive()
     }
 }
@@ -86,7 +91,7 @@ impl JwtKeys {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = 0;
         let kid = key_id(secret);
-        Self {
+        Self(Arc::new(Keys {
             encoding: EncodingKey::from_secret(secret),
             decoding: vec![(kid.clone(), DecodingKey::from_secret(secret))],
             kid,
@@ -94,15 +99,16 @@ impl JwtKeys {
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
             ttl,
-        }
+        }))
     }
 
     /// Also accepts tokens signed with these earlier secrets (key rotation).
     pub fn with_previous<'a>(mut self, secrets: impl IntoIterator<Item = &'a [u8]>) -> Self {
+        let keys = Arc::make_mut(&mut self.0);
         for secret in secrets {
             let kid = key_id(secret);
-            if self.decoding.iter().all(|(known, _)| *known != kid) {
-                self.decoding.push((kid, DecodingKey::from_secret(secret)));
+            if keys.decoding.iter().all(|(known, _)| *known != kid) {
+                keys.decoding.push((kid, DecodingKey::from_secret(secret)));
             }
         }
         self
@@ -110,12 +116,12 @@ impl JwtKeys {
 
     /// `kid` of the signing key.
     pub fn kid(&self) -> &str {
-        &self.kid
+        &self.0.kid
     }
 
     /// Lifetime of the tokens this issues.
     pub fn ttl(&self) -> Duration {
-        self.ttl
+        self.0.ttl
     }
 
     /// Signs an access token for `user_id` in session `session_id`.
@@ -125,18 +131,19 @@ impl JwtKeys {
         session_id: &str,
         now: DateTime<Utc>,
     ) -> Result<String, TokenError> {
+        let keys = &*self.0;
         let iat = now.timestamp();
         let claims = AccessClaims {
-            iss: self.issuer.clone(),
-            aud: self.audience.clone(),
+            iss: keys.issuer.clone(),
+            aud: keys.audience.clone(),
             sub: user_id.to_string(),
             sid: session_id.to_owned(),
             iat,
-            exp: iat.saturating_add(i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX)),
+            exp: iat.saturating_add(i64::try_from(keys.ttl.as_secs()).unwrap_or(i64::MAX)),
         };
         let mut header = Header::new(Algorithm::HS256);
-        header.kid = Some(self.kid.clone());
-        Ok(jsonwebtoken::encode(&header, &claims, &self.encoding)?)
+        header.kid = Some(keys.kid.clone());
+        Ok(jsonwebtoken::encode(&header, &claims, &keys.encoding)?)
     }
 
     /// Checks signature (HS256 only, with the key named by `kid`), expiry, issuer and
@@ -146,10 +153,10 @@ impl JwtKeys {
         let key = header
             .kid
             .as_deref()
-            .and_then(|kid| self.decoding.iter().find(|(known, _)| known == kid))
+            .and_then(|kid| self.0.decoding.iter().find(|(known, _)| known == kid))
             .map(|(_, key)| key)
             .ok_or(TokenError::UnknownKey)?;
-        Ok(jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation)?.claims)
+        Ok(jsonwebtoken::decode::<AccessClaims>(token, key, &self.0.validation)?.claims)
     }
 }
 

@@ -199,10 +199,13 @@ pub async fn authenticate_access(svc: &Services, token: &str) -> ServiceResult<A
     let Ok(claims) = svc.jwt.verify(token) else {
         return Ok(Auth::Invalid);
     };
+    // `all`, not `one`: a primary-key lookup needs no `LIMIT ?`, and SQLite (3.47+)
+    // re-prepares a statement with a bound LIMIT on every execution (bench/README.md).
     let found = session::Entity::find_by_id(claims.sid)
         .find_also_related(user::Entity)
-        .one(&svc.db)
-        .await?;
+        .all(&svc.db)
+        .await?
+        .pop();
     let Some((session, Some(user))) = found else {
         return Ok(Auth::Invalid);
     };
