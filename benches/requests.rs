@@ -3,8 +3,10 @@
 //!
 //! - `graphql/*`: schema execution only (no HTTP, credentials already checked), with the
 //!   per-request data the HTTP handler attaches (auth, extras, the two DataLoaders);
+//! - `service/authenticate_access`: the credentials check alone (JWT + session lookup);
 //! - `router/*`: the whole axum router through `tower::ServiceExt::oneshot`, without a
-//!   socket: middleware, credentials (JWT verify + session lookup), handler, JSON.
+//!   socket: middleware, credentials (JWT verify + session lookup), handler, JSON;
+//!   `router/healthz` is the middleware and routing alone.
 //!
 //! `cargo bench --bench requests`; `cargo test --benches` runs each once (test mode).
 //! The set-up also counts the SQL statements of the 50-user page and fails above 3.
@@ -235,7 +237,30 @@ fn requests(c: &mut Criterion) {
     });
     group.finish();
 
+    // The per-request credentials check alone: JWT verify + the session/user lookup.
+    let token = fx.bearer.trim_start_matches("Bearer ").to_owned();
+    let mut group = c.benchmark_group("service");
+    group.bench_function("authenticate_access", |b| {
+        b.to_async(&rt).iter(|| async {
+            black_box(
+                sessions::authenticate_access(&fx.state.services, &token)
+                    .await
+                    .expect("auth"),
+            )
+        });
+    });
+    group.finish();
+
     let mut group = c.benchmark_group("router");
+    // Every middleware and the routing, without credentials or the database.
+    group.bench_function("healthz", |b| {
+        b.to_async(&rt).iter(|| async {
+            let request = Request::get("/healthz")
+                .body(Body::empty())
+                .expect("request");
+            black_box(call(&fx.router, request).await)
+        });
+    });
     group.bench_function("rest_get_me", |b| {
         b.to_async(&rt)
             .iter(|| async { black_box(call(&fx.router, rest_me(&fx)).await) });
